@@ -1,0 +1,4 @@
+"""groupdrl: symmetry-based (group-theory) disentangled representation learning."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
