@@ -1,0 +1,13 @@
+"""Neural-network building blocks: plain and equivariant encoders, decoders and layers.
+
+See DESIGN.md ("groupdrl.nn"): plain encoders/decoders shared by every baseline,
+escnn-backed equivariant image encoders whose latent carries a representation
+of G, ``EquivariantLinear`` for any pair of groupdrl representations, and
+``GroupAction`` / ``LearnedRepresentation`` acting on latents.
+"""
+from __future__ import annotations
+
+from groupdrl.nn.conv import ConvDecoder, ConvEncoder
+from groupdrl.nn.mlp import MLP, MLPDecoder, MLPEncoder
+
+__all__ = ["ConvDecoder", "ConvEncoder", "MLP", "MLPDecoder", "MLPEncoder"]
