@@ -1,0 +1,52 @@
+"""Lazy, dtype-safe access to geomstats.
+
+geomstats chooses its backend from ``GEOMSTATS_BACKEND`` at first import and then sets
+torch's *global* default dtype to float64. We import it only when Lie-group geometry is
+needed, default to its numpy backend, and restore the caller's torch default dtype.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from types import ModuleType
+
+import numpy as np
+import torch
+
+
+def geomstats() -> ModuleType:
+    """Import and return ``geomstats.backend`` without changing torch's default dtype."""
+    dtype = torch.get_default_dtype()
+    try:
+        if "geomstats" not in sys.modules:
+            os.environ.setdefault("GEOMSTATS_BACKEND", "numpy")
+        import geomstats.backend as gs
+    finally:
+        torch.set_default_dtype(dtype)
+    return gs
+
+
+def to_backend(x: torch.Tensor):
+    """Convert a tensor to the array type of the active geomstats backend (float64)."""
+    gs = geomstats()
+    arr = x.detach().to(torch.float64).cpu()
+    if gs.__name__.endswith("pytorch"):
+        return arr
+    return arr.numpy()
+
+
+def from_backend(x, like: torch.Tensor) -> torch.Tensor:
+    """Convert a geomstats result back to a tensor with ``like``'s dtype."""
+    return torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).to(like.dtype)
+
+
+def special_orthogonal_3():
+    """geomstats' SO(3) in matrix form with its bi-invariant metric."""
+    dtype = torch.get_default_dtype()
+    try:
+        geomstats()
+        from geomstats.geometry.special_orthogonal import SpecialOrthogonal
+
+        return SpecialOrthogonal(3, point_type="matrix", equip=True)
+    finally:
+        torch.set_default_dtype(dtype)

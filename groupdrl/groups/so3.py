@@ -1,0 +1,138 @@
+"""The rotation group SO(3), elements as 3x3 rotation matrices."""
+from __future__ import annotations
+
+
+import numpy as np
+import torch
+
+from groupdrl.groups import _geomstats
+from groupdrl.groups.base import TensorGroup, check_float_batch
+from groupdrl.groups.representation import Representation
+
+
+def quaternion_to_matrix(q: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions ``(n, 4)`` (w, x, y, z) -> rotation matrices ``(n, 3, 3)``."""
+    q = q / q.norm(dim=-1, keepdim=True)
+    w, x, y, z = q.unbind(-1)
+    return torch.stack(
+        [
+            1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+            2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+            2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+        ],
+        -1,
+    ).reshape(*q.shape[:-1], 3, 3)
+
+
+def hat(w: torch.Tensor) -> torch.Tensor:
+    """Axis-angle vectors ``(n, 3)`` -> skew-symmetric matrices ``(n, 3, 3)``."""
+    z = torch.zeros_like(w[:, 0])
+    return torch.stack(
+        [z, -w[:, 2], w[:, 1], w[:, 2], z, -w[:, 0], -w[:, 1], w[:, 0], z], -1
+    ).reshape(-1, 3, 3)
+
+
+class SO3(TensorGroup):
+    """SO(3); a batch of elements is a float tensor ``(m, 3, 3)`` of rotation matrices.
+
+    Haar samples come from uniform unit quaternions. Irreps: ``irrep:0`` trivial,
+    ``irrep:1`` = ``standard`` (the matrix itself), ``irrep:l`` (l >= 2) the Wigner-D matrices
+    from escnn (real basis). Geometry (``exp``, ``log``, ``distance``, ``frechet_mean``) uses
+    geomstats' bi-invariant metric, imported lazily.
+    SO(3) is not the direct product of its axis rotations: it is one block of a decomposition.
+    """
+
+    max_degree = 2
+
+    def __repr__(self) -> str:
+        return "SO3()"
+
+    @property
+    def escnn(self):
+        from escnn.group import so3_group
+
+        return so3_group()
+
+    def validate(self, a, name: str = "g") -> None:
+        check_float_batch(a, name, (3, 3))
+        if a.numel():
+            a64 = a.to(torch.float64)
+            err = (a64 @ a64.transpose(1, 2) - torch.eye(3, dtype=torch.float64)).abs().amax()
+            tol = 1e-3 if a.dtype in (torch.float16, torch.bfloat16, torch.float32) else 1e-8
+            if float(err) > tol or bool((torch.linalg.det(a64) < 0).any()):
+                raise ValueError(f"{name}: not rotation matrices (max |R Rᵀ - I| = {float(err):.2e}, need det +1)")
+
+    def identity(self, n: int = 1) -> torch.Tensor:
+        return torch.eye(3).expand(n, 3, 3).clone()
+
+    def compose(self, a, b):
+        return a @ b
+
+    def inverse(self, a):
+        return a.transpose(-1, -2)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return quaternion_to_matrix(torch.randn(n, 4, generator=generator))
+
+    def generators(self) -> torch.Tensor:
+        # rotations by 1 rad about x and about y generate a dense subgroup of SO(3)
+        return self.exp(torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+
+    def equal(self, a, b, atol: float = 1e-6) -> torch.Tensor:
+        return (a.to(torch.float64) - b.to(torch.float64)).abs().flatten(1).amax(1) <= atol
+
+    # ---- geometry -------------------------------------------------------------------------
+    def exp(self, w: torch.Tensor) -> torch.Tensor:
+        """Axis-angle ``(n, 3)`` -> rotation matrices, ``exp(ŵ)`` (Rodrigues; differentiable)."""
+        return torch.linalg.matrix_exp(hat(w))
+
+    def log(self, r: torch.Tensor) -> torch.Tensor:
+        """Rotation matrices -> axis-angle ``(n, 3)`` with angle in [0, π] (geomstats)."""
+        so3 = _geomstats.special_orthogonal_3()
+        mats = so3.log(_geomstats.to_backend(r), _geomstats.to_backend(self.identity(len(r)).to(r)))
+        mats = _geomstats.from_backend(mats, r)
+        return torch.stack([mats[:, 2, 1], mats[:, 0, 2], mats[:, 1, 0]], -1)
+
+    def distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Geodesic distance ``‖log(aᵀ b)‖`` (rotation angle between a and b, in [0, π])."""
+        so3 = _geomstats.special_orthogonal_3()
+        d = so3.metric.dist(_geomstats.to_backend(a), _geomstats.to_backend(b))
+        return _geomstats.from_backend(d, a).reshape(-1)
+
+    def frechet_mean(self, r: torch.Tensor) -> torch.Tensor:
+        """Fréchet (Karcher) mean of a batch of rotations, ``(3, 3)`` (geomstats)."""
+        dtype = torch.get_default_dtype()
+        try:
+            from geomstats.learning.frechet_mean import FrechetMean
+
+            so3 = _geomstats.special_orthogonal_3()
+            est = FrechetMean(so3).fit(_geomstats.to_backend(r))
+        finally:
+            torch.set_default_dtype(dtype)
+        return _geomstats.from_backend(est.estimate_, r)
+
+    # ---- representations ------------------------------------------------------------------
+    def irreps(self) -> list[Representation]:
+        return [self.representation(f"irrep:{l}") for l in range(self.max_degree + 1)]
+
+    def _representation(self, kind: str, arg: str | None) -> Representation:
+        if kind == "trivial" or (kind == "irrep" and arg == "0"):
+            return Representation(self, lambda g, dtype: torch.ones(len(g), 1, 1, dtype=dtype), 1, "irrep:0")
+        if kind == "standard" or (kind == "irrep" and arg == "1"):
+            return Representation(self, lambda g, dtype: g.to(dtype), 3, "irrep:1")
+        if kind == "irrep" and arg is not None and arg.isdigit():
+            return self._wigner(int(arg))
+        raise ValueError(f"spec: unknown representation {kind + (':' + arg if arg else '')!r} of {self!r}; "
+                         "expected 'trivial', 'standard' or 'irrep:l'")
+
+    def _wigner(self, l: int) -> Representation:
+        def fn(g, dtype):
+            group = self.escnn
+            irrep = group.irrep(l)
+            mats = [irrep(group.element(m.numpy(), param="MAT")) for m in g.detach().to(torch.float64).cpu()]
+            return torch.as_tensor(np.stack(mats)).to(dtype).reshape(len(g), 2 * l + 1, 2 * l + 1)
+
+        return Representation(self, fn, 2 * l + 1, f"irrep:{l}")
+
+
+__all__ = ["SO3", "quaternion_to_matrix", "hat"]
