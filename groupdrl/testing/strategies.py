@@ -68,8 +68,8 @@ def representations(group: Group, max_summands: int = 3, change_basis: bool = Tr
         raise ValueError(f"group: {group!r} has no irreps to draw from")
 
     @st.composite
-    def draw(data) -> Representation:
-        picks = data.draw(st.lists(st.sampled_from(irreps), min_size=1, max_size=max_summands))
+    def draw(pick) -> Representation:
+        picks = pick(st.lists(st.sampled_from(irreps), min_size=1, max_size=max_summands))
         if isinstance(group, Product):
             spec: dict[str, Representation] = {}
             for rho in picks:
@@ -81,8 +81,8 @@ def representations(group: Group, max_summands: int = 3, change_basis: bool = Tr
             rho = picks[0]
             for extra in picks[1:]:
                 rho = rho + extra
-        if change_basis and rho.dim > 1 and data.draw(st.booleans()):
-            seed = data.draw(st.integers(0, 2**31 - 1))
+        if change_basis and rho.dim > 1 and pick(st.booleans()):
+            seed = pick(st.integers(0, 2**31 - 1))
             q, _ = torch.linalg.qr(torch.randn(rho.dim, rho.dim, generator=torch.Generator().manual_seed(seed),
                                                dtype=torch.float64))
             rho = rho.change_basis(q)
