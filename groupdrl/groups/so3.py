@@ -106,7 +106,7 @@ class SO3(TensorGroup):
             from geomstats.learning.frechet_mean import FrechetMean
 
             so3 = _geomstats.special_orthogonal_3()
-            est = FrechetMean(so3).fit(_geomstats.to_backend(r))
+            est = FrechetMean(so3).set(max_iter=100, epsilon=1e-10).fit(_geomstats.to_backend(r))
         finally:
             torch.set_default_dtype(dtype)
         return _geomstats.from_backend(est.estimate_, r)
