@@ -8,6 +8,8 @@ of G, ``EquivariantLinear`` for any pair of groupdrl representations, and
 from __future__ import annotations
 
 from groupdrl.nn.conv import ConvDecoder, ConvEncoder
+from groupdrl.nn.group_action import GroupAction
+from groupdrl.nn.learned_rep import LearnedRepresentation
 from groupdrl.nn.mlp import MLP, MLPDecoder, MLPEncoder
 
-__all__ = ["ConvDecoder", "ConvEncoder", "MLP", "MLPDecoder", "MLPEncoder"]
+__all__ = ["ConvDecoder", "ConvEncoder", "GroupAction", "LearnedRepresentation", "MLP", "MLPDecoder", "MLPEncoder"]

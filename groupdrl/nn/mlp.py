@@ -23,9 +23,11 @@ class MLP(nn.Module):
         Hidden widths; an int means one hidden layer, ``()`` a single linear map.
     out_dim : int
         Output width.
+    out_bias : bool
+        Whether the last layer has a bias.
     """
 
-    def __init__(self, in_dim: int, hidden: int | Sequence[int], out_dim: int) -> None:
+    def __init__(self, in_dim: int, hidden: int | Sequence[int], out_dim: int, *, out_bias: bool = True) -> None:
         super().__init__()
         self.in_dim = positive_int(in_dim, "in_dim")
         self.out_dim = positive_int(out_dim, "out_dim")
@@ -33,8 +35,9 @@ class MLP(nn.Module):
         widths = (self.in_dim, *self.hidden, self.out_dim)
         layers: list[nn.Module] = []
         for i in range(len(widths) - 1):
-            layers.append(nn.Linear(widths[i], widths[i + 1]))
-            if i < len(widths) - 2:
+            last = i == len(widths) - 2
+            layers.append(nn.Linear(widths[i], widths[i + 1], bias=out_bias or not last))
+            if not last:
                 layers.append(nn.ReLU())
         self.net = nn.Sequential(*layers)
 
