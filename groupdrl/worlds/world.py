@@ -157,3 +157,17 @@ class World:
         for i, s in enumerate(self.sizes):
             out = out * s + states[:, i]
         return out
+
+    def states_at(self, index: torch.Tensor) -> torch.Tensor:
+        """The states at positions ``index`` of ``all_states()`` (the inverse of ``state_index``)."""
+        index = torch.as_tensor(index)
+        if index.dtype.is_floating_point or index.dtype == torch.bool:
+            raise TypeError(f"index: expected integer positions, got dtype {index.dtype}")
+        index = index.long().reshape(-1)
+        if index.numel() and (bool((index < 0).any()) or bool((index >= self.num_states).any())):
+            raise ValueError(f"index: positions must lie in [0, {self.num_states}) for {self!r}")
+        cols = []
+        for s in reversed(self.sizes):
+            cols.append(torch.remainder(index, s))
+            index = torch.div(index, s, rounding_mode="floor")
+        return torch.stack(cols[::-1], 1)
