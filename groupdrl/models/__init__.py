@@ -1,0 +1,52 @@
+"""Symmetry-based models and statistical baselines, one file per method; a registry by name.
+
+>>> from groupdrl import models
+>>> models.names()  # doctest: +SKIP
+['beta_vae', 'equivariant_vae', 'forward_vae', 'hae', 'lsbd_vae', 'quessard']
+>>> model = models.get("hae", world, gamma=400)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import torch
+
+from groupdrl.models.base import DATA_KINDS, VAE, Model
+from groupdrl.models.beta_vae import BetaVAE
+from groupdrl.models.forward_vae import ForwardVAE
+from groupdrl.models.hae import HAE
+from groupdrl.models.lsbd_vae import LSBDVAE
+from groupdrl.models.quessard import Quessard
+
+_REGISTRY: dict[str, type[Model]] = {cls.name: cls for cls in (BetaVAE, ForwardVAE, HAE, LSBDVAE, Quessard)}
+
+
+def names() -> list[str]:
+    """Names of the registered models, sorted."""
+    return sorted(_REGISTRY)
+
+
+def model_class(name: str) -> type[Model]:
+    """The class registered under ``name``; unknown names raise ``ValueError`` listing the valid ones."""
+    if name not in _REGISTRY:
+        raise ValueError(f"name: unknown model {name!r}; valid names are {names()}")
+    return _REGISTRY[name]
+
+
+def get(name: str, world, *, seed: int = 0, **hparams) -> Model:
+    """Build model ``name`` for ``world`` with ``hparams``; parameters are initialised from ``seed``.
+
+    The initialisation runs under ``torch.random.fork_rng`` so torch's global RNG is left as it was.
+    ``get(**model.config, world=world)`` rebuilds a model from its JSON config.
+    """
+    cls = model_class(name)
+    if not isinstance(seed, int):
+        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        try:
+            return cls(world, **hparams)
+        except TypeError as err:
+            raise TypeError(f"hparams: {err} (model {name!r})") from None
+
+
+__all__ = ["DATA_KINDS", "VAE", "Model", "BetaVAE", "ForwardVAE", "HAE", "LSBDVAE", "Quessard", "get", "model_class",
+           "names"]

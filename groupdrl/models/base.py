@@ -1,0 +1,226 @@
+"""Shared parts of every model: the :class:`Model` interface, encoder/decoder choice and VAE pieces.
+
+Every model is an ``nn.Module`` built for a :class:`~groupdrl.worlds.World` with
+
+- ``encode(x) -> (n, d)``: the representation that gets verified (the posterior mean for VAEs);
+- ``loss(batch, generator=None) -> dict[str, Tensor]`` with ``"loss"`` the total to minimise
+  (``forward`` is ``loss``, so the model can be wrapped in ``DistributedDataParallel``);
+- ``decode(z)`` / ``reconstruct(x)`` where it is generative;
+- ``latent_rep``: the representation ρ of the world's group acting on the latent, or ``None``;
+- ``data``: the batches it needs (``"observations"``, ``"transitions"``, ``"sequences"`` or
+  ``"labelled+unlabelled"``) and ``data_kwargs`` for the sampler (see :mod:`groupdrl.train.data`);
+- ``config``: a JSON dict ``{"name", "hparams"}`` that rebuilds it with ``models.get``.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from groupdrl.groups import Cyclic, Representation
+from groupdrl.groups.representation import rotation_2d
+from groupdrl.nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+
+#: Kinds of batches a model may ask for (see :mod:`groupdrl.train.data`).
+DATA_KINDS = ("observations", "transitions", "sequences", "labelled+unlabelled")
+
+
+class Model(nn.Module):
+    """Base class: stores the world layout and the JSON config; subclasses define the method."""
+
+    name: str = ""
+    data: str = "observations"
+
+    def __init__(self, world, **hparams) -> None:
+        super().__init__()
+        self.observation_shape = tuple(int(s) for s in world.observation_shape)
+        self.factor_names = tuple(world.factor_names)
+        self.factor_sizes = tuple(int(s) for s in world.sizes)
+        self.group = world.group
+        self.hparams = dict(hparams)
+        self.data_kwargs: dict = {}
+
+    @property
+    def config(self) -> dict:
+        """JSON-serialisable ``{"name", "hparams"}``; ``models.get(**config, world=w)`` rebuilds the model."""
+        return {"name": self.name, "hparams": dict(self.hparams)}
+
+    @property
+    def latent_rep(self) -> Representation | None:
+        """The representation of the world's group acting on the latent (``None`` if the model has none)."""
+        return None
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def forward(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        return self.loss(batch, generator)
+
+
+# ---- observations: encoder / decoder / reconstruction ----------------------------------------------
+
+def is_image(shape: Sequence[int]) -> bool:
+    """``True`` for ``(C, H, W)`` observations, ``False`` for vectors ``(d,)``; anything else is an error."""
+    shape = tuple(shape)
+    if len(shape) == 1:
+        return False
+    if len(shape) == 3:
+        if shape[1] != shape[2] or shape[1] % 16:
+            raise ValueError(f"observation_shape: images must be square with a side that is a multiple of 16, "
+                             f"got {shape}")
+        return True
+    raise ValueError(f"observation_shape: expected (d,) vectors or (C, H, W) images, got {shape}")
+
+
+def make_encoder(shape: Sequence[int], out_dim: int, hidden: Sequence[int] = (256, 256)) -> nn.Module:
+    """:class:`~groupdrl.nn.ConvEncoder` for images, :class:`~groupdrl.nn.MLPEncoder` for vectors."""
+    if is_image(shape):
+        return ConvEncoder(shape[0], shape[1], out_dim)
+    return MLPEncoder(shape[0], tuple(hidden), out_dim)
+
+
+def make_decoder(latent_dim: int, shape: Sequence[int], hidden: Sequence[int] = (256, 256)) -> nn.Module:
+    """The mirror of :func:`make_encoder`; outputs logits (images) or means (vectors)."""
+    if is_image(shape):
+        return ConvDecoder(latent_dim, shape[0], shape[1])
+    return MLPDecoder(latent_dim, tuple(reversed(tuple(hidden))), shape[0])
+
+
+def default_likelihood(shape: Sequence[int]) -> str:
+    """``"bernoulli"`` for images (pixels in [0, 1]), ``"gaussian"`` for vectors."""
+    return "bernoulli" if is_image(shape) else "gaussian"
+
+
+def reconstruction_loss(out: torch.Tensor, x: torch.Tensor, likelihood: str) -> torch.Tensor:
+    """Negative log-likelihood summed over the observation, mean over the batch.
+
+    ``"bernoulli"``: BCE with logits (disentanglement_lib); ``"gaussian"``: ½‖x − out‖² (unit variance,
+    constants dropped).
+    """
+    if likelihood == "bernoulli":
+        nll = F.binary_cross_entropy_with_logits(out, x, reduction="none")
+    elif likelihood == "gaussian":
+        nll = 0.5 * (out - x) ** 2
+    else:
+        raise ValueError(f"likelihood: expected 'bernoulli' or 'gaussian', got {likelihood!r}")
+    return nll.reshape(len(x), -1).sum(1).mean()
+
+
+def mean_observation(out: torch.Tensor, likelihood: str) -> torch.Tensor:
+    """Decoder output → mean observation (sigmoid of the logits for Bernoulli)."""
+    return torch.sigmoid(out) if likelihood == "bernoulli" else out
+
+
+def check_likelihood(likelihood: str, shape: Sequence[int]) -> str:
+    """Resolve ``"auto"`` and validate the likelihood name."""
+    if likelihood == "auto":
+        return default_likelihood(shape)
+    if likelihood not in ("bernoulli", "gaussian"):
+        raise ValueError(f"likelihood: expected 'auto', 'bernoulli' or 'gaussian', got {likelihood!r}")
+    return likelihood
+
+
+# ---- Gaussian VAE pieces ---------------------------------------------------------------------------
+
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """z = μ + σ ε, ε ~ N(0, I) drawn with ``generator`` (Kingma & Welling 2014)."""
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1), summed over dims, mean over the batch."""
+    return 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1).mean()
+
+
+class VAE(Model):
+    """Gaussian-posterior VAE parts shared by the VAE-based methods.
+
+    ``q(z|x) = N(μ(x), diag σ²(x))`` from :func:`make_encoder` (width ``2 · latent_dim``), a decoder
+    from :func:`make_decoder`, the standard normal prior.
+    """
+
+    def __init__(self, world, latent_dim: int, hidden: Sequence[int], likelihood: str, **hparams) -> None:
+        super().__init__(world, latent_dim=latent_dim, hidden=list(hidden), likelihood=likelihood, **hparams)
+        if not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(f"latent_dim: expected a positive int, got {latent_dim!r}")
+        self.latent_dim = latent_dim
+        self.likelihood = check_likelihood(likelihood, self.observation_shape)
+        self.encoder = make_encoder(self.observation_shape, 2 * latent_dim, hidden)
+        self.decoder = make_decoder(latent_dim, self.observation_shape, hidden)
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(μ, log σ²)`` of q(z|x), each ``(n, latent_dim)``."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Posterior mean μ(x), ``(n, latent_dim)``."""
+        return self.posterior(x)[0]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Mean observation of p(x|z)."""
+        return mean_observation(self.decoder(z), self.likelihood)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """decode(encode(x))."""
+        return self.decode(self.encode(x))
+
+    def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, ...]:
+        """``(recon, kl, μ, z)`` for a batch of observations."""
+        mu, logvar = self.posterior(x)
+        z = reparameterise(mu, logvar, generator)
+        return reconstruction_loss(self.decoder(z), x, self.likelihood), kl_normal(mu, logvar), mu, z
+
+
+# ---- group elements and latent actions --------------------------------------------------------------
+
+def signed_shift(g: torch.Tensor, n: int) -> torch.Tensor:
+    """The element ``k`` of C_n as the integer shift in ``(−n/2, n/2]`` (float)."""
+    k = g.long()
+    return torch.where(2 * k > n, k - n, k).to(torch.get_default_dtype())
+
+
+def rotation_representation(group, frequencies: dict[str, int] | None = None) -> Representation:
+    """ρ = ⊕_i R(ω_i 2π g_i / N_i): a 2×2 rotation block per cyclic factor of a world's product group.
+
+    Unlike ``Cyclic(n).representation("irrep:1")`` this is 2-D for every n (for C_2 the rotation by π),
+    so every factor gets a circle S¹ in the latent.
+    """
+    frequencies = frequencies or {}
+    reps = {}
+    for name, g in group.factors.items():
+        if not isinstance(g, Cyclic):
+            raise ValueError(f"group: factor {name!r} is {g!r}; expected cyclic factors")
+        omega = int(frequencies.get(name, 1))
+        reps[name] = Representation(
+            g, lambda e, dtype, g=g, w=omega: rotation_2d(g.angle(e) * w).to(dtype), 2, f"rot:{omega}")
+    return group.representation(reps)
+
+
+def block_diag(blocks: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Batched block-diagonal matrix from ``(n, d_i, d_i)`` blocks (differentiable)."""
+    return torch.func.vmap(torch.block_diag)(*blocks) if len(blocks) > 1 else blocks[0]
+
+
+def apply(mats: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Batched matrix–vector product ``mats @ z``: ``(n, d, d), (n, d) -> (n, d)``."""
+    return torch.einsum("nij,nj->ni", mats, z)
+
+
+def power_table(plus: torch.Tensor, minus: torch.Tensor, n: int) -> torch.Tensor:
+    """ρ(k) for every k ∈ C_n from learned matrices of the generator and its inverse: ``(n, d, d)``.
+
+    ρ(k) = plus^k for k ≤ n/2, minus^(n − k) otherwise (the shortest word in the generators).
+    """
+    return torch.stack([torch.linalg.matrix_power(plus, k) if 2 * k <= n else torch.linalg.matrix_power(minus, n - k)
+                        for k in range(n)])

@@ -1,0 +1,121 @@
+"""Quessard et al. 2020, "Learning Disentangled Representations and Group Structure of Dynamical
+Environments", NeurIPS."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from groupdrl.groups import Representation
+from groupdrl.models.base import (Model, apply, check_likelihood, make_decoder, make_encoder, mean_observation,
+                                  power_table, reconstruction_loss)
+
+
+def plane_rotations(theta: torch.Tensor, dim: int) -> torch.Tensor:
+    """ρ = Π_{i<j} R_ij(θ_ij) ∈ SO(dim) for a batch of angles ``(a, dim(dim−1)/2)`` → ``(a, dim, dim)``.
+
+    R_ij(θ) rotates the (e_i, e_j) plane by θ; the product runs over the pairs in lexicographic order.
+    """
+    out = torch.eye(dim, dtype=theta.dtype, device=theta.device).expand(len(theta), dim, dim)
+    pairs = torch.triu_indices(dim, dim, 1).T.tolist()
+    for p, (i, j) in enumerate(pairs):
+        c, s = torch.cos(theta[:, p]), torch.sin(theta[:, p])
+        r = torch.eye(dim, dtype=theta.dtype, device=theta.device).repeat(len(theta), 1, 1)
+        r[:, i, i], r[:, j, j], r[:, i, j], r[:, j, i] = c, c, -s, s
+        out = out @ r
+    return out
+
+
+class Quessard(Model):
+    """Unit-norm latent z = enc(x)/‖enc(x)‖ and one learned ρ(a) = Π_{i<j} R_ij(θ^a_ij) ∈ SO(d) per action.
+
+    Actions are the generators ±1 of each cyclic factor (2K actions). On a trajectory x_0, a_1, …, a_T:
+
+        L = Σ_{t=0}^{T} BCE(dec(ρ(a_t)…ρ(a_1) z_0), x_t) + λ Σ_a (Σ_ij (θ^a_ij)² − max_ij (θ^a_ij)²),
+
+    λ = 1e-2; the entanglement penalty drives each action to rotate a single plane.
+    ``latent_rep``: ρ(g) = Π_i ρ(a_i^±)^{|k_i|} (signed shift k_i), not block-diagonal by construction.
+
+    Parameters
+    ----------
+    world : World
+    latent_dim : int
+        d (default 2K).
+    lam : float
+        Weight of the entanglement penalty.
+    length : int
+        Trajectory length T.
+    hidden : sequence of int
+        MLP widths (vector observations only).
+    likelihood : {"auto", "bernoulli", "gaussian"}
+    """
+
+    name = "quessard"
+    data = "sequences"
+
+    def __init__(self, world, latent_dim: int | None = None, lam: float = 1e-2, length: int = 3,
+                 hidden: Sequence[int] = (256, 256), likelihood: str = "auto") -> None:
+        k = len(world.factor_names)
+        latent_dim = 2 * k if latent_dim is None else latent_dim
+        super().__init__(world, latent_dim=latent_dim, lam=float(lam), length=length, hidden=list(hidden),
+                         likelihood=likelihood)
+        if not isinstance(latent_dim, int) or latent_dim < 2:
+            raise ValueError(f"latent_dim: expected an int >= 2, got {latent_dim!r}")
+        self.latent_dim, self.lam = latent_dim, float(lam)
+        self.likelihood = check_likelihood(likelihood, self.observation_shape)
+        self.encoder = make_encoder(self.observation_shape, latent_dim, hidden)
+        self.decoder = make_decoder(latent_dim, self.observation_shape, hidden)
+        self.theta = nn.Parameter(torch.zeros(2 * k, latent_dim * (latent_dim - 1) // 2))
+        self.data_kwargs = {"length": length, "steps": "generators"}
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.encoder(x), dim=1, eps=1e-6)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return mean_observation(self.decoder(z), self.likelihood)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def action_index(self, g: dict) -> torch.Tensor:
+        """Action id per element: 2i (+1 of factor i), 2i + 1 (−1 of factor i), 2K (identity)."""
+        idx = torch.full_like(g[self.factor_names[0]], 2 * len(self.factor_names)).long()
+        for i, (name, n) in enumerate(zip(self.factor_names, self.factor_sizes)):
+            gi = g[name].long()
+            idx = torch.where(gi == 1, 2 * i, torch.where((gi == n - 1) & (gi != 0), 2 * i + 1, idx))
+        return idx
+
+    def matrices(self) -> torch.Tensor:
+        """ρ(a) for every action plus the identity last, ``(2K + 1, d, d)``."""
+        rho = plane_rotations(self.theta, self.latent_dim)
+        return torch.cat([rho, torch.eye(self.latent_dim, dtype=rho.dtype, device=rho.device)[None]])
+
+    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        x, g = batch["x"], batch["g"]
+        n, t1 = x.shape[:2]
+        mats = self.matrices()
+        z = [self.encode(x[:, 0])]
+        for t in range(1, t1):
+            z.append(apply(mats[self.action_index({k: v[:, t - 1] for k, v in g.items()})], z[-1]))
+        z = torch.stack(z, 1).reshape(n * t1, -1)
+        recon = reconstruction_loss(self.decoder(z), x.reshape(n * t1, *x.shape[2:]), self.likelihood) * t1
+        sq = self.theta**2
+        penalty = (sq.sum(1) - sq.max(1).values).sum()
+        return {"loss": recon + self.lam * penalty, "recon": recon, "entanglement": penalty}
+
+    @property
+    def latent_rep(self) -> Representation:
+        names, sizes = self.factor_names, self.factor_sizes
+        mats = self.matrices().detach().cpu()
+
+        def fn(g: dict, dtype: torch.dtype) -> torch.Tensor:
+            n = len(g[names[0]])
+            out = torch.eye(self.latent_dim, dtype=dtype).repeat(n, 1, 1)
+            for i, (name, size) in enumerate(zip(names, sizes)):
+                table = power_table(mats[2 * i].to(dtype), mats[2 * i + 1].to(dtype), size)
+                out = out @ table[g[name].long()]
+            return out
+
+        return Representation(self.group, fn, self.latent_dim, "quessard:learned")

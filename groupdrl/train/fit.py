@@ -1,0 +1,203 @@
+"""The training loop shared by every model."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from groupdrl.train import ddp
+from groupdrl.train.checkpoint import (CHECKPOINT, CONFIG, METRICS, CheckpointError, load_checkpoint,
+                                       save_checkpoint, write_json)
+from groupdrl.train.data import WorldSampler, to_device
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def step_seed(seed: int, step: int, rank: int, stream: str) -> int:
+    """A 63-bit seed for (run seed, step, process rank, stream): every step's randomness is independent of
+    what ran before it, so a resumed run draws exactly the batches an uninterrupted one draws."""
+    digest = hashlib.blake2b(f"{seed}/{step}/{rank}/{stream}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") & (2**63 - 1)
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``"cpu"``, ``"cuda"`` (``"cuda:k"``) or ``None``/``"auto"`` (CUDA when available, else CPU)."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device: expected 'cpu', 'cuda', 'cuda:k', 'auto' or None, got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device: 'cuda' requested but torch sees no CUDA device")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device: expected a CPU or CUDA device, got {device!r}")
+    return dev
+
+
+def _positive(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    return value
+
+
+def _count(batch: dict, obs_dims: int) -> int:
+    """Number of observations in a batch."""
+    return sum(v[..., *([0] * obs_dims)].numel() for k, v in batch.items()
+               if isinstance(v, torch.Tensor) and k.startswith("x"))
+
+
+def _trim_metrics(path: Path, step: int) -> None:
+    """Drop metric lines logged after ``step`` (a resumed run logs them again)."""
+    if not path.exists():
+        return
+    keep = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in keep))
+
+
+def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
+        out_dir: str | os.PathLike, checkpoint_every: int = 500, resume: bool = False,
+        device: str | torch.device | None = "cpu", log_every: int = 50, quiet: bool = False,
+        world_config: dict | None = None, cache_bytes: int = 512 * 2**20):
+    """Train ``model`` on batches drawn from ``world`` with Adam; return the trained model (unwrapped).
+
+    Each step's batch and noise come from generators seeded by ``(seed, step, rank)`` (:func:`step_seed`),
+    so ``resume=True`` continues a killed run exactly: the parameters after ``steps`` are bit-identical to
+    an uninterrupted run with the same seed (same device and thread count).
+
+    Parameters
+    ----------
+    model : groupdrl.models.Model
+        Asks for its batches through ``model.data`` / ``model.data_kwargs``.
+    world : World
+    steps : int
+        Total number of optimisation steps (a resumed run continues up to it).
+    batch_size : int
+        Batch size per process.
+    lr : float
+        Adam learning rate.
+    seed : int
+        Seed of the data and noise streams.
+    out_dir : path
+        Run directory (``config.json``, ``checkpoint.pt``, ``metrics.jsonl``); a directory already holding a
+        checkpoint needs ``resume=True``.
+    checkpoint_every : int
+        Steps between checkpoints (always one at the end), each written atomically.
+    resume : bool
+        Continue from ``out_dir/checkpoint.pt``; a missing or corrupted checkpoint is an error, never a silent
+        restart.
+    device : "cpu", "cuda", "auto" or None
+        ``None``/``"auto"``: CUDA when available. Under ``torchrun`` each process uses ``LOCAL_RANK``'s GPU
+        (NCCL) or the CPU (gloo) and the model is wrapped in ``DistributedDataParallel``.
+    log_every : int
+        Steps between progress lines (stderr) and ``metrics.jsonl`` records.
+    quiet : bool
+        No progress lines.
+    world_config : dict, optional
+        ``{"name", "kwargs"}`` rebuilding a built-in world (recorded so ``groupdrl verify`` can reload the run).
+    cache_bytes : int
+        Render-cache budget of the :class:`~groupdrl.train.data.WorldSampler`.
+
+    Raises
+    ------
+    TrainingDiverged
+        The loss became NaN or inf; the last checkpoint (before that step) is kept.
+    CheckpointError
+        ``resume=True`` with a missing, corrupted or mismatching checkpoint.
+    """
+    steps = _positive(steps, "steps")
+    batch_size = _positive(batch_size, "batch_size")
+    checkpoint_every = _positive(checkpoint_every, "checkpoint_every")
+    log_every = _positive(log_every, "log_every")
+    if not isinstance(seed, int):
+        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr: expected a positive finite number, got {lr!r}")
+    if tuple(model.observation_shape) != tuple(world.observation_shape):
+        raise ValueError(f"world: observations of shape {tuple(world.observation_shape)}, the model was built for "
+                         f"{tuple(model.observation_shape)}")
+
+    device = resolve_device(device)
+    rank, world_size, created = ddp.setup(device)
+    device = ddp.local_device(device)
+    out = Path(out_dir)
+    ckpt_path, metrics_path = out / CHECKPOINT, out / METRICS
+    config = {
+        "model": model.config,
+        "world": world_config or {"name": world.name, "kwargs": {}},
+        "fit": {"batch_size": batch_size, "lr": float(lr), "seed": seed, "world_size": world_size},
+    }
+    try:
+        model.to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        start = 0
+        if resume:
+            state = load_checkpoint(ckpt_path)
+            saved = {k: state["config"].get(k) for k in ("model", "fit")}
+            if saved != {"model": config["model"], "fit": config["fit"]}:
+                raise CheckpointError(f"{ckpt_path}: the checkpoint belongs to another run configuration "
+                                      f"({saved}) than this one ({ {'model': config['model'], 'fit': config['fit']} })")
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            start = state["step"]
+        elif ckpt_path.exists():
+            raise FileExistsError(f"out_dir: {out} already holds a checkpoint; pass resume=True (--resume) to "
+                                  "continue it or choose another directory")
+        if rank == 0:
+            out.mkdir(parents=True, exist_ok=True)
+            write_json(out / CONFIG, {**config, "fit": {**config["fit"], "steps": steps}})
+            if resume:
+                _trim_metrics(metrics_path, start)
+
+        net = ddp.wrap(model, device) if world_size > 1 else model
+        net.train()
+        sampler = WorldSampler(world, cache_bytes=cache_bytes)
+        obs_dims = len(world.observation_shape)
+        t0, seen = time.perf_counter(), 0
+        for step in range(start, steps):
+            data_gen = torch.Generator().manual_seed(step_seed(seed, step, rank, "data"))
+            batch = to_device(sampler.batch(model.data, batch_size, data_gen, **model.data_kwargs), device)
+            noise_gen = torch.Generator(device=device).manual_seed(step_seed(seed, step, rank, "noise"))
+            terms = net(batch, noise_gen)
+            loss = terms["loss"]
+            if not bool(torch.isfinite(loss)):
+                bad = {k: float(v.detach()) for k, v in terms.items()}
+                kept = f"the last good checkpoint is {ckpt_path} (step {_saved_step(ckpt_path)})" \
+                    if ckpt_path.exists() else "no checkpoint was written yet"
+                raise TrainingDiverged(f"step {step + 1}: the loss is not finite ({bad}); training stopped and "
+                                       f"{kept}. Lower the learning rate or check the data.")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            seen += _count(batch, obs_dims)
+            done = step + 1
+            if rank == 0 and (done % log_every == 0 or done == steps):
+                elapsed = time.perf_counter() - t0
+                record = {"step": done, **{k: float(v.detach()) for k, v in terms.items()},
+                          "obs_per_s": seen / max(elapsed, 1e-9), "elapsed_s": elapsed}
+                with open(metrics_path, "a") as fh:
+                    fh.write(json.dumps(record) + "\n")
+                if not quiet:
+                    parts = "  ".join(f"{k} {float(v):.4g}" for k, v in terms.items())
+                    print(f"[{model.name}] step {done}/{steps}  {parts}  ({record['obs_per_s']:.0f} obs/s)",
+                          file=sys.stderr, flush=True)
+            if rank == 0 and (done % checkpoint_every == 0 or done == steps):
+                save_checkpoint(ckpt_path, model, optimizer, done, seed, config)
+    finally:
+        ddp.teardown(created)
+    return model
+
+
+def _saved_step(path: Path) -> int | str:
+    try:
+        return load_checkpoint(path)["step"]
+    except CheckpointError:
+        return "unreadable"
