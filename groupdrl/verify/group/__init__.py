@@ -1,0 +1,264 @@
+"""The group-theory definition of disentanglement (Higgins et al. 2018), checked on any encoder.
+
+:func:`verify_group` judges an encoder ``h`` against ``G = G_1 × … × G_k`` acting on a
+:class:`~groupdrl.worlds.World`: (1) an action of G on Z exists and (2) h is equivariant,
+(3) Z = Z_1 ⊕ … ⊕ Z_k with Z_i moved by G_i only and fixed by every other G_j. The mathematics it
+relies on is proved in ``proofs/`` and checked numerically in ``tests/proofs/``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from groupdrl.groups import Product, Representation
+from groupdrl.verify.group.decomposition import Decomposition, decompose, given_decomposition
+from groupdrl.verify.group.dlsbd import dlsbd
+from groupdrl.verify.group.equivariance import coordinates, fit_action, residuals
+from groupdrl.verify.group.homomorphism import check_relations
+from groupdrl.verify.group.nonlinear import nonlinear_scores
+from groupdrl.verify.group.report import GroupReport
+from groupdrl.verify.group.sampling import Pairs, sample_pairs, signed_shift
+from groupdrl.worlds import World
+
+DEFAULT_TOL = {"equivariance": 0.05, "homomorphism": 0.05, "leakage": 0.05, "angle": 0.01}
+CONSTANT_RTOL = 1e-12
+
+__all__ = ["GroupReport", "verify_group", "DEFAULT_TOL"]
+
+
+def _check_int(value, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def _tolerances(tol) -> dict:
+    out = dict(DEFAULT_TOL)
+    if isinstance(tol, dict):
+        unknown = set(tol) - set(out)
+        if unknown:
+            raise ValueError(f"tol: unknown keys {sorted(unknown)}; expected some of {sorted(out)}")
+        out.update(tol)
+    elif isinstance(tol, (int, float)) and not isinstance(tol, bool):
+        out.update(equivariance=tol, homomorphism=tol, leakage=tol)
+    else:
+        raise TypeError(f"tol: expected a float or a dict {{name: float}}, got {type(tol).__name__}")
+    for k, v in out.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
+            raise ValueError(f"tol: {k!r} must be a finite number >= 0, got {v!r}")
+    return {k: float(v) for k, v in out.items()}
+
+
+def _subspaces(subspaces, world: World, d: int) -> list[np.ndarray]:
+    names = world.factor_names
+    if isinstance(subspaces, dict):
+        unknown = [k for k in subspaces if k not in names]
+        if unknown:
+            raise ValueError(f"subspaces: unknown factor names {unknown}; factors are {list(names)}")
+        subspaces = [subspaces.get(n, np.zeros((d, 0))) for n in names]
+    if not isinstance(subspaces, (list, tuple)) or len(subspaces) != len(names):
+        raise ValueError(f"subspaces: expected {len(names)} bases (one per factor {list(names)}), "
+                         f"got {type(subspaces).__name__} of length {len(subspaces) if hasattr(subspaces, '__len__') else '?'}")
+    out = []
+    for n, z in zip(names, subspaces):
+        z = z.detach().cpu().numpy() if isinstance(z, torch.Tensor) else np.asarray(z)
+        if z.ndim != 2 or z.shape[0] != d:
+            raise ValueError(f"subspaces: basis of {n!r} must have shape ({d}, d_i) for latent dimension {d}, "
+                             f"got {z.shape}")
+        if not np.issubdtype(z.dtype, np.number) or not np.isfinite(z).all():
+            raise ValueError(f"subspaces: basis of {n!r} must be finite numbers")
+        out.append(z.astype(np.float64))
+    stacked = np.concatenate(out, 1)
+    if stacked.shape[1] > d or np.linalg.matrix_rank(stacked) < stacked.shape[1]:
+        raise ValueError(f"subspaces: the bases are not linearly independent (total dimension {stacked.shape[1]}, "
+                         f"rank {np.linalg.matrix_rank(stacked)}, latent dimension {d})")
+    return out
+
+
+def _given_maps(rho: Representation, world: World, pairs: Pairs) -> dict:
+    maps = {}
+    for i, g in sorted({(int(i), int(g)) for i, g in zip(pairs.factor, pairs.element)}):
+        elem = world.group.embed(world.factor_names[i], torch.tensor([g], dtype=torch.long))
+        maps[(i, g)] = rho(elem, torch.float64)[0].detach().cpu().numpy()
+    return maps
+
+
+def _validate(encoder, world, rho, n_states, n_elements, seed) -> None:
+    if not callable(encoder):
+        raise TypeError(f"encoder: expected a callable mapping observations to (n, d) latents, "
+                        f"got {type(encoder).__name__}")
+    if not isinstance(world, World) or not isinstance(getattr(world, "group", None), Product):
+        raise TypeError(f"world: expected a groupdrl World with a group acting on it, got {type(world).__name__}")
+    if rho is not None:
+        if not isinstance(rho, Representation):
+            raise TypeError(f"rho: expected a groupdrl Representation of world.group, got {type(rho).__name__}")
+        if rho.group != world.group:
+            raise ValueError(f"rho: representation of {rho.group!r}, expected one of {world.group!r}")
+    _check_int(n_states, "n_states", 2)
+    _check_int(n_elements, "n_elements", 1)
+    _check_int(seed, "seed", 0)
+
+
+def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_elements: int = 4,
+                 subspaces=None, rho: Representation | None = None, linear: bool = True, tol=0.05,
+                 seed: int = 0, batch_size: int = 256, dlsbd_max_states: int = 10_000) -> GroupReport:
+    """Judge ``encoder`` against the group-theory definition of disentanglement.
+
+    Parameters
+    ----------
+    encoder : callable
+        Maps a batch of observations (``world.render`` output) to ``(n, d)`` latents; called
+        under ``torch.no_grad`` in batches of ``batch_size`` (put a torch module in eval mode).
+    world : World
+        The ground truth: factors, the group ``G = Π_i C_{N_i}`` acting on them, the renderer.
+    n_states : int
+        States sampled uniformly from the grid; every one is acted on by every chosen element.
+    n_elements : int
+        Elements per factor subgroup: the generator plus ``n_elements − 1`` others (all when the
+        factor is smaller). Bounded factors keep only valid moves.
+    subspaces : list or dict of (d, d_i) arrays, optional
+        The subspaces ``Z_i`` (any linear, not only axis-aligned, bases); found from ρ if omitted
+        (or taken from ``rho.blocks`` when ``rho`` has them).
+    rho : Representation of ``world.group``, optional
+        A known linear action on Z (about a fitted centre); fitted by least squares if omitted.
+    linear : bool
+        Judge the linear definition (§6, default) or the general one (§5: an action exists).
+    tol : float or dict
+        Tolerances on the normalised errors: ``equivariance``, ``homomorphism``, ``leakage``
+        (a float sets these three) and ``angle`` (smallest principal angle, radians).
+    seed : int
+        Seeds every random choice (states, elements); the result is reproducible.
+    dlsbd_max_states : int
+        D_LSBD is computed on the full grid when every factor is periodic and the world has at
+        most this many states.
+
+    Returns
+    -------
+    GroupReport
+
+    Notes
+    -----
+    The action is linear about a fitted centre ``c`` (see :mod:`.equivariance`); the errors are
+    normalised by the total latent variance ``E‖h(x) − h̄‖²`` so that a collapsed code cannot
+    pass. Subspaces and leakage: :mod:`.decomposition`; relations: :mod:`.homomorphism`.
+    """
+    _validate(encoder, world, rho, n_states, n_elements, seed)
+    tols = _tolerances(tol)
+    rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
+    grid = all(f.periodic for f in world.factors) and world.num_states <= dlsbd_max_states
+    pairs = sample_pairs(encoder, world, n_states, n_elements, rng, gen, _check_int(batch_size, "batch_size", 1),
+                         grid)
+    d = pairs.latents.shape[1]
+    if rho is not None and rho.dim != d:
+        raise ValueError(f"rho: dimension {rho.dim} does not match the latent dimension {d}")
+    if subspaces is not None:
+        subspaces = _subspaces(subspaces, world, d)
+    names = world.factor_names
+    coords = coordinates(pairs.latents)
+    base = dict(linear=linear, factor_names=names, latent_dim=d, total_variance=coords.total, tolerances=tols,
+                n_pairs=len(pairs.x), seed=int(seed))
+    scale = float((pairs.latents ** 2).sum(1).mean())
+    if coords.total <= CONSTANT_RTOL * max(1.0, scale):
+        return GroupReport(disentangled=False, reasons=[
+            f"the latent is constant over the {n_states} sampled states (total variance {coords.total:.3g}): "
+            "it carries no information about the factors, so no errors are computed"], **base)
+
+    given = _given_maps(rho, world, pairs) if rho is not None else None
+    action = fit_action(pairs, coords, given)
+    res = residuals(pairs, action) / coords.total
+    per_factor, per_element = {}, {}
+    for i, n in enumerate(names):
+        mask = pairs.factor == i
+        if mask.any():
+            per_factor[n] = float(res[mask].mean())
+            per_element[n] = {int(g): float(res[mask & (pairs.element == g)].mean())
+                              for g in np.unique(pairs.element[mask])}
+    relations = check_relations(world, action, coords, pairs.elements)
+    hom = max((r["error"] for r in relations), default=0.0)
+    deltas = pairs.y - pairs.x
+    if subspaces is None and rho is not None and rho.blocks is not None:
+        subspaces = _subspaces({k: v.numpy() for k, v in rho.subspaces().items()}, world, d)
+    if subspaces is not None:
+        dec = given_decomposition(subspaces, deltas, pairs.factor)
+    else:
+        counts = {key: int(((pairs.factor == key[0]) & (pairs.element == key[1])).sum()) for key in action.reduced}
+        dec = decompose(action, coords, deltas, pairs.factor, counts, len(names))
+    state_index = world.state_index(torch.from_numpy(pairs.states)).numpy()
+    nonlin = nonlinear_scores(pairs, state_index, coords.total)
+    worst = int(np.argmax(res))
+    fi, g = int(pairs.factor[worst]), int(pairs.element[worst])
+    counterexample = {
+        "state": dict(zip(names, pairs.states[pairs.source[worst]].tolist())), "factor": names[fi], "element": g,
+        "shift": int(signed_shift(world, fi, g)), "error": float(res[worst]),
+        "h(x)": pairs.x[worst], "h(g·x)": pairs.y[worst],
+        "predicted": action.centre + action.maps[(fi, g)] @ (pairs.x[worst] - action.centre)}
+    gens = {names[i]: action.maps[(i, int(e[0]))] for i, e in enumerate(pairs.elements)
+            if len(e) and (i, int(e[0])) in action.maps}
+    reasons, notes = _judge(world, linear, tols, per_factor, relations, hom, dec, nonlin)
+    return GroupReport(
+        disentangled=not reasons, reasons=reasons, **base, equivariance_error=float(res.mean()),
+        equivariance_per_factor=per_factor, equivariance_per_element=per_element, homomorphism_error=float(hom),
+        relations=relations, leakage=dec.leakage, unassigned=dec.unassigned, subspaces=dec.subspaces,
+        min_principal_angle=dec.min_angle, min_angle_pair=dec.min_angle_pair, entangled_pieces=dec.entangled_pieces,
+        dlsbd=dlsbd(pairs.grid, names) if pairs.grid is not None else None, nonlinear=nonlin,
+        counterexample=counterexample, centre=action.centre, generators=gens, notes=notes,
+        _projectors=dec.projectors, _plot_data={"latents": pairs.latents, "states": pairs.states})
+
+
+def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relations: list, hom: float,
+           dec: Decomposition, nonlin: dict) -> tuple[list[str], list[str]]:
+    """The failed conditions (reasons) and notes."""
+    names = world.factor_names
+    reasons, notes = [], []
+    active = [i for i, f in enumerate(world.factors) if f.size > 1]
+    notes.append("the action is linear about a fitted centre c (an affine action with a common fixed point); "
+                 "translations have no fixed point and are not accepted (proofs/f_affine_centre.md)")
+    bounded = [f.name for f in world.factors if not f.periodic]
+    if bounded:
+        notes.append(f"bounded factors {bounded} act only partially: only valid moves are used and no relation "
+                     "s^N = e is required of them")
+    if not linear:
+        notes.append("general definition (§5): the verdict only asks that an action exist (collision defect); "
+                     "the linear numbers are reported for information; on a finite world any injective code "
+                     "admits an action")
+        if nonlin["defect"] > tols["equivariance"]:
+            reasons.append(f"no action of G on Z: states with equal latents are sent to different latents "
+                           f"(collision defect {nonlin['defect']:.3g} > {tols['equivariance']:g}, "
+                           f"{nonlin['collisions']} collisions)")
+        return reasons, notes
+    for i in active:
+        e = per_factor.get(names[i])
+        if e is not None and e > tols["equivariance"]:
+            reasons.append(f"not equivariant under {names[i]}: normalised residual {e:.3g} > {tols['equivariance']:g}")
+    if hom > tols["homomorphism"]:
+        worst = max(relations, key=lambda r: r["error"])
+        reasons.append(f"the fitted action is not a homomorphism: {worst['relation']} fails with error "
+                       f"{worst['error']:.3g} > {tols['homomorphism']:g}")
+    for i in active:
+        f = world.factors[i]
+        dim = dec.subspaces[i].shape[1]
+        if dim == 0:
+            reasons.append(f"no subspace Z_{names[i]} moved by {names[i]} alone (dimension 0)")
+        elif dim == 1 and f.periodic and f.size > 2:
+            notes.append(f"Z_{names[i]} is 1-D: C_{f.size} has no faithful 1-D real representation "
+                         "(proofs/c_no_faithful_1d.md), so this code cannot tell all its values apart")
+        own = float(dec.leakage[i, i])
+        if own < 1 - tols["leakage"]:
+            row = dec.leakage[i].copy()
+            row[i] = -1
+            j = int(np.argmax(row))
+            where = f"{dec.leakage[i, j]:.3g} in Z_{names[j]}" if len(names) > 1 else ""
+            reasons.append(f"the change under {names[i]} leaks out of Z_{names[i]}: share {own:.3g} < "
+                           f"{1 - tols['leakage']:g} ({where}{', ' if where else ''}"
+                           f"{float(dec.unassigned[i]):.3g} unassigned)")
+    if dec.min_angle is not None and dec.min_angle < tols["angle"]:
+        a, b = dec.min_angle_pair
+        reasons.append(f"subspaces Z_{names[a]} and Z_{names[b]} are not independent: smallest principal angle "
+                       f"{dec.min_angle:.3g} rad < {tols['angle']:g}")
+    for piece in dec.entangled_pieces:
+        notes.append(f"an entangled {piece['dim']}-D piece is moved by {[names[j] for j in piece['factors']]} "
+                     f"(assigned to Z_{names[piece['assigned_to']]})")
+    return reasons, notes
