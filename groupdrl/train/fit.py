@@ -137,7 +137,9 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
     }
     try:
         model.to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        # a model with several players (VAE + discriminator, generator + critic) gives its own Adam groups
+        groups = model.param_groups(lr) if hasattr(model, "param_groups") else model.parameters()
+        optimizer = torch.optim.Adam(groups, lr=lr)
         start = 0
         if resume:
             state = load_checkpoint(ckpt_path)
