@@ -10,13 +10,17 @@ from typing import Callable
 
 from groupdrl.worlds.arrow import arrow
 from groupdrl.worlds.data import ObservationDataset, TransitionDataset, render_grid
+from groupdrl.worlds.dsprites import dsprites
 from groupdrl.worlds.flatland import flatland
+from groupdrl.worlds.shapes3d import shapes3d
 from groupdrl.worlds.vector import vector_world
 from groupdrl.worlds.world import Factor, World
 
 _REGISTRY: dict[str, Callable[..., World]] = {
     "arrow": arrow,
+    "dsprites": dsprites,
     "flatland": flatland,
+    "shapes3d": shapes3d,
     "vector": vector_world,
 }
 
@@ -33,5 +37,5 @@ def get(name: str, **kwargs) -> World:
     return _REGISTRY[name](**kwargs)
 
 
-__all__ = ["Factor", "ObservationDataset", "TransitionDataset", "World", "arrow", "flatland", "get", "names",
-           "render_grid", "vector_world"]
+__all__ = ["Factor", "ObservationDataset", "TransitionDataset", "World", "arrow", "dsprites", "flatland", "get",
+           "names", "render_grid", "shapes3d", "vector_world"]

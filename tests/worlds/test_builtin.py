@@ -14,9 +14,9 @@ WORLDS = {
     "arrow": lambda: W.arrow(12, 10, 16, supersample=2),
     "vector_circle": lambda: W.vector_world((5, 8), embedding="circle"),
     "vector_bounded": lambda: W.vector_world((6, 3), embedding="onehot", periodic=(False, True)),
-    # "dsprites": lambda: W.dsprites(image_size=32),
-    # "dsprites_periodic": lambda: W.dsprites(periodic=True, image_size=32),
-    # "shapes3d": lambda: W.shapes3d(image_size=16),
+    "dsprites": lambda: W.dsprites(image_size=32),
+    "dsprites_periodic": lambda: W.dsprites(periodic=True, image_size=32),
+    "shapes3d": lambda: W.shapes3d(image_size=16),
 }
 CASES = [(name, f.name) for name, make in WORLDS.items() for f in make().factors]
 _BUILT: dict[str, W.World] = {}
@@ -87,7 +87,7 @@ def test_renders_deterministic_shaped_and_in_unit_range(name):
 
 
 def test_registry():
-    assert W.names() == sorted(["arrow", "flatland", "vector"])
+    assert W.names() == sorted(["arrow", "dsprites", "flatland", "shapes3d", "vector"])
     assert W.get("flatland", n=4, image_size=8).sizes == (4, 4)
     with pytest.raises(ValueError, match="unknown world .mnist..*flatland"):
         W.get("mnist")
