@@ -205,7 +205,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         min_principal_angle=dec.min_angle, min_angle_pair=dec.min_angle_pair, entangled_pieces=dec.entangled_pieces,
         dlsbd=dlsbd(pairs.grid, names) if pairs.grid is not None else None, nonlinear=nonlin,
         counterexample=counterexample, centre=action.centre, generators=gens, notes=notes,
-        _projectors=dec.projectors, _plot_data={"latents": pairs.latents, "states": pairs.states})
+        projectors=dec.projectors, _plot_data={"latents": pairs.latents, "states": pairs.states})
 
 
 def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relations: list, hom: float,
@@ -218,8 +218,8 @@ def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relations: 
                  "translations have no fixed point and are not accepted (proofs/f_affine_centre.md)")
     bounded = [f.name for f in world.factors if not f.periodic]
     if bounded:
-        notes.append(f"bounded factors {bounded} act only partially: only valid moves are used and no relation "
-                     "s^N = e is required of them")
+        notes.append(f"bounded factors {bounded} act only partially: only valid moves are used; their fitted "
+                     "action must still satisfy the relations of C_N")
     if not linear:
         notes.append("general definition (§5): the verdict only asks that an action exist (collision defect); "
                      "the linear numbers are reported for information; on a finite world any injective code "

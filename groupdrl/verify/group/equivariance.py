@@ -6,12 +6,15 @@ action about ``c``; see ``proofs/f_affine_centre.md``). The affine part is handl
 
 1. per element ``g`` an affine map ``y ≈ A_g x + t_g`` is fitted by least squares;
 2. the centre ``c`` is the least-squares common fixed point, ``(I − A_g) c ≈ t_g`` for all ``g``
-   (the minimum-norm solution: δ = 0 is the sample mean ``h̄``);
+   (the minimum-norm solution), kept within ``CENTRE_RADIUS`` standard deviations of the sample
+   mean ``h̄`` (Mahalanobis distance in the principal coordinates);
 3. ρ(g) is refitted as a *linear* map about ``c``.
 
-A translation (``h(g·x) = h(x) + t``, e.g. a β-VAE "line" code of a bounded position) has no fixed
-point, so step 2 cannot absorb it and the residual stays large: translations do not pass as linear
-actions. The normalised error is ``E‖h(g·x) − c − ρ(g)(h(x) − c)‖² / E‖h(x) − h̄‖²``; the denominator
+For a finite group acting on a G-invariant state distribution (periodic factors, uniform states)
+the exact fixed point *is* the mean, so step 2 only absorbs the sampling error of ``h̄``. A
+translation (``h(g·x) = h(x) + t``, e.g. a β-VAE "line" code of a bounded position) has no fixed
+point; it is the limit of scalings about a centre moving off to infinity, which the radius
+excludes, so the residual stays large: translations do not pass as linear actions. The normalised error is ``E‖h(g·x) − c − ρ(g)(h(x) − c)‖² / E‖h(x) − h̄‖²``; the denominator
 is the total latent variance (independent of ``c``), so a far-away centre cannot shrink it.
 """
 from __future__ import annotations
@@ -23,6 +26,7 @@ import numpy as np
 from groupdrl.verify.group.sampling import Pairs
 
 RANK_RTOL = 1e-7
+CENTRE_RADIUS = 3.0
 
 
 @dataclass
@@ -61,18 +65,21 @@ def _lstsq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
-def fixed_point(maps: list[np.ndarray], shifts: list[np.ndarray], weights: list[int], r: int) -> np.ndarray:
+def fixed_point(maps: list[np.ndarray], shifts: list[np.ndarray], weights: list[int], var: np.ndarray) -> np.ndarray:
     """Least-squares common fixed point δ of the affine maps ``u ↦ A_g u + t_g``.
 
     Minimises ``Σ_g w_g ‖(I − A_g)δ − t_g‖²`` and takes the minimum-norm minimiser (δ = 0 is the
-    sample mean). For an exact affine action of a finite group the minimum is 0
-    (``proofs/f_affine_centre.md``).
+    sample mean), shrunk towards 0 so that ``‖δ / √var‖ ≤ CENTRE_RADIUS``. For an exact affine
+    action of a finite group the minimum is 0 (``proofs/f_affine_centre.md``).
     """
+    r = len(var)
     if not maps or r == 0:
         return np.zeros(r)
     rows = [np.sqrt(w) * (np.eye(r) - a) for a, w in zip(maps, weights)]
     rhs = [np.sqrt(w) * t for t, w in zip(shifts, weights)]
-    return _lstsq(np.concatenate(rows, 0), np.concatenate(rhs, 0))
+    delta = _lstsq(np.concatenate(rows, 0), np.concatenate(rhs, 0))
+    dist = float(np.sqrt((delta ** 2 / var).sum()))
+    return delta * (CENTRE_RADIUS / dist) if dist > CENTRE_RADIUS else delta
 
 
 @dataclass
@@ -104,7 +111,7 @@ def fit_action(pairs: Pairs, coords: Coordinates, given: dict[tuple[int, int], n
         amaps.append(a)
         shifts.append(t)
         weights.append(len(idx))
-    delta = fixed_point(amaps, shifts, weights, r)
+    delta = fixed_point(amaps, shifts, weights, coords.var)
     reduced, maps = {}, {}
     for k, a in zip(keys, amaps):
         if given is None:

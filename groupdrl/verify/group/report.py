@@ -54,6 +54,8 @@ class GroupReport:
         The pair with the largest equivariance residual: state, factor, element and error.
     centre : (d,) ndarray or None
         Origin ``c`` of the linear action; ``generators`` maps each factor to ρ(s_i) (d × d).
+    projectors : list of (d, d) ndarray
+        Oblique projections onto each ``Z_i`` along the other subspaces and the fixed part.
     tolerances : dict
     notes : list of str
     """
@@ -84,7 +86,7 @@ class GroupReport:
     centre: np.ndarray | None = None
     generators: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
-    _projectors: list = field(default_factory=list, repr=False)
+    projectors: list = field(default_factory=list, repr=False)
     _plot_data: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -173,10 +175,10 @@ class GroupReport:
         for i, name in enumerate(self.factor_names):
             ax = axes[i + 1]
             ax.set_title(f"Z_{name}")
-            if latents is None or i >= len(self._projectors) or not self.subspaces[i].shape[1]:
+            if latents is None or i >= len(self.projectors) or not self.subspaces[i].shape[1]:
                 ax.text(0.5, 0.5, "no subspace", ha="center", va="center", transform=ax.transAxes)
                 continue
-            coords = (latents - self.centre) @ self._projectors[i].T @ self.subspaces[i]
+            coords = (latents - self.centre) @ self.projectors[i].T @ self.subspaces[i]
             y = coords[:, 1] if coords.shape[1] > 1 else np.zeros(len(coords))
             ax.scatter(coords[:, 0], y, c=states[:, i], s=6, cmap="twilight")
             ax.set_aspect("equal", adjustable="datalim")
