@@ -12,6 +12,7 @@ from groupdrl.worlds.arrow import arrow
 from groupdrl.worlds.data import ObservationDataset, TransitionDataset, render_grid
 from groupdrl.worlds.dsprites import dsprites
 from groupdrl.worlds.flatland import flatland
+from groupdrl.worlds.loaders import load_dsprites, load_shapes3d
 from groupdrl.worlds.shapes3d import shapes3d
 from groupdrl.worlds.vector import vector_world
 from groupdrl.worlds.world import Factor, World
@@ -38,4 +39,4 @@ def get(name: str, **kwargs) -> World:
 
 
 __all__ = ["Factor", "ObservationDataset", "TransitionDataset", "World", "arrow", "dsprites", "flatland", "get",
-           "names", "render_grid", "shapes3d", "vector_world"]
+           "load_dsprites", "load_shapes3d", "names", "render_grid", "shapes3d", "vector_world"]
