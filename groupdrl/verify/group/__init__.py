@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from groupdrl.groups import Product, Representation
-from groupdrl.verify.group.decomposition import Decomposition, decompose, given_decomposition
+from groupdrl.verify.group.decomposition import (Decomposition, decompose, factor_projectors, factor_variances,
+                                                 given_decomposition)
 from groupdrl.verify.group.dlsbd import dlsbd
 from groupdrl.verify.group.equivariance import coordinates, fit_action, residuals
 from groupdrl.verify.group.homomorphism import check_relations
@@ -142,7 +143,8 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     -----
     The action is linear about a fitted centre ``c`` (see :mod:`.equivariance`); the errors are
     normalised by the total latent variance ``E‖h(x) − h̄‖²`` so that a collapsed code cannot
-    pass. Subspaces and leakage: :mod:`.decomposition`; relations: :mod:`.homomorphism`.
+    pass, and per factor also by the variance ``V_i`` of the part of the latent that ``G_i``
+    moves (``equivariance_relative``), so that a factor with a small latent scale is not let off. Subspaces and leakage: :mod:`.decomposition`; relations: :mod:`.homomorphism`.
     """
     _validate(encoder, world, rho, n_states, n_elements, seed)
     tols = _tolerances(tol)
@@ -169,14 +171,19 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     given = _given_maps(rho, world, pairs) if rho is not None else None
     action = fit_action(pairs, coords, given)
     res = residuals(pairs, action) / coords.total
-    per_factor, per_element = {}, {}
+    counts = {key: int(((pairs.factor == key[0]) & (pairs.element == key[1])).sum()) for key in action.reduced}
+    projs = factor_projectors(action, coords, counts, len(names))
+    scales = [v if v > CONSTANT_RTOL ** 0.5 * coords.total else coords.total
+              for v in factor_variances(projs, action, coords)]
+    per_factor, relative, per_element = {}, {}, {}
     for i, n in enumerate(names):
         mask = pairs.factor == i
         if mask.any():
             per_factor[n] = float(res[mask].mean())
+            relative[n] = per_factor[n] * coords.total / scales[i]
             per_element[n] = {int(g): float(res[mask & (pairs.element == g)].mean())
                               for g in np.unique(pairs.element[mask])}
-    relations = check_relations(world, action, coords, pairs.elements)
+    relations = check_relations(world, action, coords, pairs.elements, scales)
     hom = max((r["error"] for r in relations), default=0.0)
     deltas = pairs.y - pairs.x
     if subspaces is None and rho is not None and rho.blocks is not None:
@@ -184,8 +191,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     if subspaces is not None:
         dec = given_decomposition(subspaces, deltas, pairs.factor)
     else:
-        counts = {key: int(((pairs.factor == key[0]) & (pairs.element == key[1])).sum()) for key in action.reduced}
-        dec = decompose(action, coords, deltas, pairs.factor, counts, len(names))
+        dec = decompose(projs, coords, deltas, pairs.factor)
     state_index = world.state_index(torch.from_numpy(pairs.states)).numpy()
     nonlin = nonlinear_scores(pairs, state_index, coords.total)
     worst = int(np.argmax(res))
@@ -197,10 +203,11 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         "predicted": action.centre + action.maps[(fi, g)] @ (pairs.x[worst] - action.centre)}
     gens = {names[i]: action.maps[(i, int(e[0]))] for i, e in enumerate(pairs.elements)
             if len(e) and (i, int(e[0])) in action.maps}
-    reasons, notes = _judge(world, linear, tols, per_factor, relations, hom, dec, nonlin)
+    reasons, notes = _judge(world, linear, tols, per_factor, relative, relations, hom, dec, nonlin)
     return GroupReport(
         disentangled=not reasons, reasons=reasons, **base, equivariance_error=float(res.mean()),
-        equivariance_per_factor=per_factor, equivariance_per_element=per_element, homomorphism_error=float(hom),
+        equivariance_per_factor=per_factor, equivariance_relative=relative,
+        equivariance_per_element=per_element, homomorphism_error=float(hom),
         relations=relations, leakage=dec.leakage, unassigned=dec.unassigned, subspaces=dec.subspaces,
         min_principal_angle=dec.min_angle, min_angle_pair=dec.min_angle_pair, entangled_pieces=dec.entangled_pieces,
         dlsbd=dlsbd(pairs.grid, names) if pairs.grid is not None else None, nonlinear=nonlin,
@@ -208,7 +215,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         projectors=dec.projectors, _plot_data={"latents": pairs.latents, "states": pairs.states})
 
 
-def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relations: list, hom: float,
+def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relative: dict, relations: list, hom: float,
            dec: Decomposition, nonlin: dict) -> tuple[list[str], list[str]]:
     """The failed conditions (reasons) and notes."""
     names = world.factor_names
@@ -230,9 +237,10 @@ def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relations: 
                            f"{nonlin['collisions']} collisions)")
         return reasons, notes
     for i in active:
-        e = per_factor.get(names[i])
-        if e is not None and e > tols["equivariance"]:
-            reasons.append(f"not equivariant under {names[i]}: normalised residual {e:.3g} > {tols['equivariance']:g}")
+        e, rel = per_factor.get(names[i]), relative.get(names[i])
+        if e is not None and max(e, rel) > tols["equivariance"]:
+            reasons.append(f"not equivariant under {names[i]}: normalised residual {e:.3g} (relative to the "
+                           f"variance {names[i]} moves: {rel:.3g}) > {tols['equivariance']:g}")
     if hom > tols["homomorphism"]:
         worst = max(relations, key=lambda r: r["error"])
         reasons.append(f"the fitted action is not a homomorphism: {worst['relation']} fails with error "

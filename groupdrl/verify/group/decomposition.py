@@ -120,15 +120,27 @@ def _finish(subspaces, projectors, deltas, factor, k, entangled) -> Decompositio
     return Decomposition(list(subspaces), list(projectors), shares[:, :k], shares[:, k], angle, pair, entangled)
 
 
-def decompose(action: Action, coords: Coordinates, deltas: np.ndarray, factor: np.ndarray,
-              counts: dict[tuple[int, int], int], k: int) -> Decomposition:
-    """Find ``Z_1 … Z_k`` from the fitted action and measure the leakage of the changes ``deltas`` (d-space)."""
-    r = len(coords.var)
+def factor_projectors(action: Action, coords: Coordinates, counts: dict[tuple[int, int], int], k: int) -> list[np.ndarray]:
+    """``P_i`` (projection onto ``Fix_i`` along ``Mov_i``, principal coordinates) for every factor."""
     cov = np.diag(coords.var) + np.outer(action.delta, action.delta)
     projs = []
     for i in range(k):
         keys = [key for key in action.reduced if key[0] == i]
         projs.append(moved_fixed_projector([action.reduced[key] for key in keys], [counts[key] for key in keys], cov))
+    return projs
+
+
+def factor_variances(projs: list[np.ndarray], action: Action, coords: Coordinates) -> list[float]:
+    """``V_i = E‖(I − P_i)(h(x) − c)‖²``: the variance of the part of the latent that ``G_i`` moves."""
+    cov = np.diag(coords.var) + np.outer(action.delta, action.delta)
+    eye = np.eye(len(coords.var))
+    return [float(np.trace((eye - p) @ cov @ (eye - p).T)) for p in projs]
+
+
+def decompose(projs: list[np.ndarray], coords: Coordinates, deltas: np.ndarray, factor: np.ndarray) -> Decomposition:
+    """Find ``Z_1 … Z_k`` from the factor projections and measure the leakage of the changes ``deltas`` (d-space)."""
+    k = len(projs)
+    r = len(coords.var)
     found = pieces(projs) if r else []
     basis = np.concatenate([b for _, b in found], 1) if found else np.zeros((r, 0))
     coef = np.linalg.pinv(basis)

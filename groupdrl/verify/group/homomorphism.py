@@ -9,7 +9,9 @@ with that extension. A bounded factor acts only partially (valid moves), but its
 ``C_N``: its ρ must satisfy the same relations, so a code that represents the moves by a
 representation of Z but not of C_N (a translation, a scaling, an arc) fails here.
 
-Each error is weighted by the latent distribution: ``E‖(A − B)(h(x) − c)‖² / E‖h(x) − h̄‖²``.
+Each error is weighted by the latent distribution, ``E‖(A − B)(h(x) − c)‖² / V_i``, relative to the
+variance ``V_i`` of the part of the latent that ``G_i`` moves (``min(V_i, V_j)`` for a commutator),
+so a factor with a small latent scale is judged as strictly as a large one.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from groupdrl.worlds import World
 
 
 def relation_error(a: np.ndarray, b: np.ndarray, cov: np.ndarray, total: float) -> float:
-    """``tr((A − B) C (A − B)ᵀ) / total`` with ``C`` the second moment of ``h(x) − c``."""
+    """``tr((A − B) C (A − B)ᵀ) / total`` with ``C`` the second moment of ``h(x) − c`` (principal coordinates)."""
     diff = a - b
     return float(np.einsum("ij,jk,ik->", diff, cov, diff) / total)
 
@@ -33,8 +35,9 @@ def _power(s: np.ndarray, k: int) -> np.ndarray | None:
         return None
 
 
-def check_relations(world: World, action: Action, coords: Coordinates, elements: list[np.ndarray]) -> list[dict]:
-    """Every checked relation as ``{"relation": str, "error": float}`` (errors are normalised)."""
+def check_relations(world: World, action: Action, coords: Coordinates, elements: list[np.ndarray],
+                    scales: list[float]) -> list[dict]:
+    """Every checked relation as ``{"relation": str, "error": float}``, normalised by ``scales[i] = V_i``."""
     cov = np.diag(coords.var) + np.outer(action.delta, action.delta)
     r = len(coords.var)
     out: list[dict] = []
@@ -57,16 +60,16 @@ def check_relations(world: World, action: Action, coords: Coordinates, elements:
         for u, v in graph.edges():
             if (u, v) not in tree:
                 out.append({"relation": f"Cayley edge {u}→{v} of {group!r} ({f.name}): ρ({u})ρ(s) = ρ({v})",
-                            "error": relation_error(rho[u] @ s, rho[v], cov, coords.total)})
+                            "error": relation_error(rho[u] @ s, rho[v], cov, scales[i])})
         for g in elems[1:].tolist():
             if (i, g) in action.reduced:
                 out.append({"relation": f"fitted ρ({f.name}={g}) = ρ(s)^{g}",
-                            "error": relation_error(action.reduced[(i, g)], rho[g], cov, coords.total)})
+                            "error": relation_error(action.reduced[(i, g)], rho[g], cov, scales[i])})
     names = world.factor_names
     keys = sorted(gens)
     for a in range(len(keys)):
         for b in range(a + 1, len(keys)):
             si, sj = gens[keys[a]], gens[keys[b]]
             out.append({"relation": f"ρ(s_{names[keys[a]]})ρ(s_{names[keys[b]]}) = ρ(s_{names[keys[b]]})ρ(s_{names[keys[a]]})",
-                        "error": relation_error(si @ sj, sj @ si, cov, coords.total)})
+                        "error": relation_error(si @ sj, sj @ si, cov, min(scales[keys[a]], scales[keys[b]]))})
     return out

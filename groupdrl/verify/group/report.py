@@ -36,7 +36,9 @@ class GroupReport:
     factor_names : tuple of str
     equivariance_error : float or None
         Pooled ``E‖h(g·x) − c − ρ(g)(h(x) − c)‖² / E‖h(x) − h̄‖²`` over all sampled pairs;
-        ``equivariance_per_factor`` per factor subgroup, ``equivariance_per_element`` per element.
+        ``equivariance_per_factor`` per factor subgroup, ``equivariance_per_element`` per element;
+        ``equivariance_relative`` per factor divided by the variance ``V_i`` that ``G_i`` moves
+        instead of the total variance.
     homomorphism_error : float or None
         Largest relation error; ``relations`` lists each checked relation with its error.
     leakage : (k, k) ndarray or None
@@ -71,6 +73,7 @@ class GroupReport:
     seed: int = 0
     equivariance_error: float | None = None
     equivariance_per_factor: dict = field(default_factory=dict)
+    equivariance_relative: dict = field(default_factory=dict)
     equivariance_per_element: dict = field(default_factory=dict)
     homomorphism_error: float | None = None
     relations: list = field(default_factory=list)
@@ -101,6 +104,7 @@ class GroupReport:
             "total_variance": self.total_variance, "tolerances": self.tolerances, "n_pairs": self.n_pairs,
             "seed": self.seed, "equivariance_error": self.equivariance_error,
             "equivariance_per_factor": self.equivariance_per_factor,
+            "equivariance_relative": self.equivariance_relative,
             "equivariance_per_element": self.equivariance_per_element,
             "homomorphism_error": self.homomorphism_error, "relations": self.relations,
             "leakage": self.leakage, "unassigned": self.unassigned,
@@ -127,11 +131,13 @@ class GroupReport:
                  f"{self.n_pairs} pairs, seed {self.seed})", ""]
         if self.reasons:
             lines += ["Reasons:", ""] + [f"- {r}" for r in self.reasons] + [""]
-        lines += ["| factor | equivariance error | dim Z_i | unassigned share |", "|---|---|---|---|"]
+        lines += ["| factor | equivariance error | relative to V_i | dim Z_i | unassigned share |",
+                  "|---|---|---|---|---|"]
         for i, n in enumerate(self.factor_names):
             dim = self.subspace_dims[i] if self.subspaces else None
             un = None if self.unassigned is None else float(self.unassigned[i])
-            lines.append(f"| {n} | {f(self.equivariance_per_factor.get(n))} | {f(dim)} | {f(un)} |")
+            lines.append(f"| {n} | {f(self.equivariance_per_factor.get(n))} | {f(self.equivariance_relative.get(n))} "
+                         f"| {f(dim)} | {f(un)} |")
         lines += ["", f"Equivariance error (pooled): {f(self.equivariance_error)}; "
                       f"homomorphism error (worst relation): {f(self.homomorphism_error)}; "
                       f"smallest principal angle: {f(self.min_principal_angle)} rad", ""]
