@@ -10,7 +10,10 @@ from __future__ import annotations
 from groupdrl.nn.conv import ConvDecoder, ConvEncoder
 from groupdrl.nn.equivariant_linear import EquivariantLinear
 from groupdrl.nn.equivariant_mlp import EquivariantMLP
+from groupdrl.nn.escnn_encoder import EquivariantImageEncoder
+from groupdrl.nn.export import export
 from groupdrl.nn.group_action import GroupAction
+from groupdrl.nn.image_action import act_on_images, rotate_images
 from groupdrl.nn.learned_rep import LearnedRepresentation
 from groupdrl.nn.mlp import MLP, MLPDecoder, MLPEncoder
 from groupdrl.nn.norm_nonlinearity import NormNonlinearity
@@ -18,6 +21,7 @@ from groupdrl.nn.norm_nonlinearity import NormNonlinearity
 __all__ = [
     "ConvDecoder",
     "ConvEncoder",
+    "EquivariantImageEncoder",
     "EquivariantLinear",
     "EquivariantMLP",
     "GroupAction",
@@ -26,4 +30,7 @@ __all__ = [
     "MLPDecoder",
     "MLPEncoder",
     "NormNonlinearity",
+    "act_on_images",
+    "export",
+    "rotate_images",
 ]

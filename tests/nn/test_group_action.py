@@ -74,7 +74,7 @@ def test_learned_rep_can_express_an_irrep():
     rho = LearnedRepresentation(group, 2, hidden=16)
     opt = torch.optim.Adam(rho.parameters(), lr=3e-2)
     g, target = group.elements(), group.representation("irrep:2")(group.elements())
-    before = float((rho(g) - target).abs().max())
+    before = float((rho(g) - target).detach().abs().max())
     for _ in range(100):
         opt.zero_grad()
         (rho(g) - target).square().mean().backward()
