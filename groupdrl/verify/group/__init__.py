@@ -163,7 +163,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     base = dict(linear=linear, factor_names=names, latent_dim=d, total_variance=coords.total, tolerances=tols,
                 n_pairs=len(pairs.x), seed=int(seed))
     scale = float((pairs.latents ** 2).sum(1).mean())
-    if coords.total <= CONSTANT_RTOL * max(1.0, scale):
+    if coords.total <= CONSTANT_RTOL * scale:
         return GroupReport(disentangled=False, reasons=[
             f"the latent is constant over the {n_states} sampled states (total variance {coords.total:.3g}): "
             "it carries no information about the factors, so no errors are computed"], **base)

@@ -2,10 +2,10 @@
 
 From the fitted action (Higgins et al. 2018, §6): for each factor ``G_i``
 
-- ``Mov_i`` is the span of the images of ``ρ(g) − I`` over the sampled ``g ∈ G_i``, weighted by the
-  latent distribution (directions holding less than ``SUBSPACE_RTOL`` of the predicted change are
-  dropped), and ``Fix_i`` the directions the fitted ``ρ(g)`` leave (nearly) unchanged, of the
-  complementary dimension; ``P_i`` is the projection onto ``Fix_i`` along ``Mov_i``. For a
+- ``Mov_i`` is the span of the images of ``ρ(g) − I`` over the sampled ``g ∈ G_i`` and ``Fix_i`` the
+  directions the fitted ``ρ(g)`` leave (nearly) unchanged, of the complementary dimension; both are
+  computed in coordinates whitened by the latent covariance (directions holding less than
+  ``SUBSPACE_RTOL`` of the whitened change are dropped); ``P_i`` is the projection onto ``Fix_i`` along ``Mov_i``. For a
   representation of a finite group ``V = Fix_i ⊕ Mov_i`` exactly and ``P_i`` is the average of
   ``ρ(g)`` over ``G_i`` (``proofs/a_leakage_diagonal.md``).
 - The commuting projections split Z into pieces ``V_A = Π_{i∈A}(I − P_i) Π_{i∉A} P_i Z``: the
@@ -30,6 +30,7 @@ from scipy.linalg import subspace_angles
 from groupdrl.verify.group.equivariance import Action, Coordinates
 
 SUBSPACE_RTOL = 1e-3
+VARIANCE_FLOOR = 1e-4
 PRUNE_ATOL = 1e-9
 
 
@@ -54,21 +55,31 @@ def _orth(a: np.ndarray) -> np.ndarray:
 
 
 def moved_fixed_projector(maps: list[np.ndarray], weights: list[int], cov: np.ndarray) -> np.ndarray:
-    """Projection onto ``Fix_i`` along ``Mov_i`` (principal coordinates) from the fitted ρ(g), g ∈ G_i."""
+    """Projection onto ``Fix_i`` along ``Mov_i`` (principal coordinates) from the fitted ρ(g), g ∈ G_i.
+
+    Ranks are decided in coordinates whitened by ``cov`` (floored at ``VARIANCE_FLOOR`` × the mean
+    variance), so that a change of basis of the latent does not change them while directions of
+    negligible variance are not blown up.
+    """
     r = cov.shape[0]
-    if not maps:
-        return np.eye(r)
     eye = np.eye(r)
-    change = sum(w * (a - eye) @ cov @ (a - eye).T for a, w in zip(maps, weights))
+    if not maps:
+        return eye
+    lam0, vec0 = np.linalg.eigh(cov)
+    floor = VARIANCE_FLOOR * max(float(np.mean(lam0)), 0.0)
+    white = vec0 @ np.diag(1 / np.sqrt(np.maximum(lam0, 0) + floor + 1e-300)) @ vec0.T
+    unwhite = np.linalg.inv(white)
+    wmaps = [white @ a @ unwhite for a in maps]
+    change = sum(w * (a - eye) @ (a - eye).T for a, w in zip(wmaps, weights))
     lam, vec = np.linalg.eigh(change)
-    rank = int((lam > SUBSPACE_RTOL * max(lam.sum(), 0.0)).sum()) if lam.sum() > 1e-12 * np.trace(cov) else 0
+    rank = int((lam > SUBSPACE_RTOL * lam.sum()).sum()) if lam.sum() > 1e-12 * sum(weights) else 0
     if rank == 0:
         return eye
     moved = vec[:, ::-1][:, :rank]
-    stacked = np.concatenate([np.sqrt(w) * (a - eye) for a, w in zip(maps, weights)], 0)
+    stacked = np.concatenate([np.sqrt(w) * (a - eye) for a, w in zip(wmaps, weights)], 0)
     fixed = np.linalg.svd(stacked)[2][rank:].T
-    basis = np.concatenate([fixed, moved], 1)
-    return np.concatenate([fixed, np.zeros_like(moved)], 1) @ np.linalg.pinv(basis)
+    basis = unwhite @ np.concatenate([fixed, moved], 1)
+    return unwhite @ np.concatenate([fixed, np.zeros_like(moved)], 1) @ np.linalg.pinv(basis)
 
 
 def pieces(projectors: list[np.ndarray]) -> list[tuple[frozenset, np.ndarray]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from groupdrl.groups import Group
 from groupdrl.verify.group.equivariance import Action, Coordinates
 from groupdrl.worlds import World
 
@@ -28,39 +29,40 @@ def relation_error(a: np.ndarray, b: np.ndarray, cov: np.ndarray, total: float) 
     return float(np.einsum("ij,jk,ik->", diff, cov, diff) / total)
 
 
-def _power(s: np.ndarray, k: int) -> np.ndarray | None:
-    try:
-        return np.linalg.matrix_power(s, int(k))
-    except np.linalg.LinAlgError:
-        return None
+def cayley_extension(group: Group, gens: list[np.ndarray]) -> tuple[dict[int, np.ndarray], list[tuple[int, int, int]]]:
+    """Extend matrices ``gens[j]`` for ``group.generators()[j]`` along a BFS spanning tree of the Cayley graph.
+
+    Returns ``rho`` (element index → matrix, ``rho[e] = I``, ``rho[u·s_j] = rho[u] gens[j]`` on tree edges)
+    and the non-tree edges ``(u, v, j)``: the relations ``rho[u] gens[j] = rho[v]`` that must hold for
+    ``rho`` to be a homomorphism (``proofs/d_cayley_relations.md``).
+    """
+    graph = group.cayley_graph()
+    root = int(group.index(group.identity(1))[0])
+    rho = {root: np.eye(gens[0].shape[0])}
+    tree = set()
+    for u, v in nx.bfs_edges(graph, root):
+        rho[v] = rho[u] @ gens[graph.edges[u, v]["generator"]]
+        tree.add((u, v))
+    relators = [(u, v, data["generator"]) for u, v, data in graph.edges(data=True) if (u, v) not in tree]
+    return rho, relators
 
 
 def check_relations(world: World, action: Action, coords: Coordinates, elements: list[np.ndarray],
                     scales: list[float]) -> list[dict]:
     """Every checked relation as ``{"relation": str, "error": float}``, normalised by ``scales[i] = V_i``."""
     cov = np.diag(coords.var) + np.outer(action.delta, action.delta)
-    r = len(coords.var)
     out: list[dict] = []
     gens = {}
     for i, (f, elems) in enumerate(zip(world.factors, elements)):
-        if len(elems) == 0:
-            continue
-        if (i, int(elems[0])) not in action.reduced:
+        if len(elems) == 0 or (i, int(elems[0])) not in action.reduced:
             continue
         s = action.reduced[(i, int(elems[0]))]
         gens[i] = s
         group = world.group.factor(f.name)
-        graph = group.cayley_graph()
-        root = int(group.index(group.identity(1))[0])
-        rho = {root: np.eye(r)}
-        tree = set()
-        for u, v in nx.bfs_edges(graph, root):
-            rho[v] = rho[u] @ s
-            tree.add((u, v))
-        for u, v in graph.edges():
-            if (u, v) not in tree:
-                out.append({"relation": f"Cayley edge {u}→{v} of {group!r} ({f.name}): ρ({u})ρ(s) = ρ({v})",
-                            "error": relation_error(rho[u] @ s, rho[v], cov, scales[i])})
+        rho, relators = cayley_extension(group, [s])
+        for u, v, j in relators:
+            out.append({"relation": f"Cayley edge {u}→{v} of {group!r} ({f.name}): ρ({u})ρ(s) = ρ({v})",
+                        "error": relation_error(rho[u] @ s, rho[v], cov, scales[i])})
         for g in elems[1:].tolist():
             if (i, g) in action.reduced:
                 out.append({"relation": f"fitted ρ({f.name}={g}) = ρ(s)^{g}",
