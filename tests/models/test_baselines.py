@@ -1,0 +1,368 @@
+"""Statistical baselines: AnnealedVAE, DIP-VAE-I/II, FactorVAE, β-TCVAE, JointVAE, RF-VAE, InfoGAN.
+
+Formula tests use hand-computable cases; training tests run ``groupdrl.train.fit`` briefly on a tiny
+vector world and check that the loss (or the relevant player's term) moves the right way.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from groupdrl import models
+from groupdrl.models._discriminator import Discriminator, permute_dims, split_halves
+from groupdrl.models._schedule import CapacitySchedule
+from groupdrl.models.beta_tcvae import kl_decomposition, log_importance_weights, log_normal
+from groupdrl.models.dip_vae import batch_covariance, dip_penalty
+from groupdrl.models.infogan import info_lower_bound
+from groupdrl.models.joint_vae import gumbel_softmax, kl_uniform
+from groupdrl.train.fit import fit
+from groupdrl.worlds import flatland, vector_world
+
+WORLD = vector_world((4, 4), embedding="onehot")  # 8-dim binary observations, 16 states
+
+#: Small hyperparameters per model for the tiny world.
+SMALL = {
+    "annealed_vae": dict(latent_dim=4, hidden=[32, 32], gamma=10.0, c_max=2.0, capacity_steps=50),
+    "dip_vae_i": dict(latent_dim=4, hidden=[32, 32]),
+    "dip_vae_ii": dict(latent_dim=4, hidden=[32, 32]),
+    "factor_vae": dict(latent_dim=4, hidden=[32, 32], disc_hidden=[32, 32], gamma=5.0),
+    "beta_tcvae": dict(latent_dim=4, hidden=[32, 32]),
+    "joint_vae": dict(cont_dim=2, disc_dims=[4], hidden=[32, 32], gamma=10.0, cont_capacity=2.0,
+                      capacity_steps=50),
+    "rf_vae": dict(latent_dim=4, hidden=[32, 32], disc_hidden=[32, 32]),
+    "infogan": dict(code_dim=2, noise_dim=2, trunk_dim=32, hidden=[32, 32], lambda_info=1.0),
+}
+#: Width of ``encode`` for the SMALL models.
+ENCODE_DIM = {"joint_vae": 6, "infogan": 2}
+#: The term that must go down in training (the VAE player for two-player models), and its sign.
+TRAINED_TERM = {"factor_vae": ("vae", 1), "rf_vae": ("vae", 1), "infogan": ("mi", -1)}
+NAMES = sorted(SMALL)
+
+
+def build(name: str, world=WORLD, seed: int = 0, **overrides):
+    return models.get(name, world, seed=seed, **{**SMALL[name], **overrides})
+
+
+def batch(world=WORLD, n: int = 32, seed: int = 0) -> dict:
+    states = world.sample_states(n, generator=torch.Generator().manual_seed(seed))
+    return {"x": world.render(states).float(), "states": states}
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ---- registry, config, shapes, randomness ---------------------------------------------------------------
+
+def test_registry_names():
+    assert set(NAMES) <= set(models.names())
+    for name in NAMES:
+        assert models.model_class(name).name == name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_config_rebuilds_same_model(name):
+    m = build(name, seed=3)
+    config = json.loads(json.dumps(m.config))
+    assert config["name"] == name
+    again = models.get(config["name"], WORLD, seed=3, **config["hparams"])
+    assert again.config == m.config
+    a, b = m.state_dict(), again.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_encode_shape_and_loss_reproducible_without_global_rng(name):
+    m = build(name)
+    x = batch()["x"]
+    assert m.encode(x).shape == (32, ENCODE_DIM.get(name, 4))
+    state = torch.get_rng_state()
+    m.eval()  # keep schedules still so both calls see the same step
+    first = m.loss(batch(), gen(1))
+    second = m.loss(batch(), gen(1))
+    assert torch.equal(torch.get_rng_state(), state), "loss drew from torch's global RNG"
+    assert first.keys() == second.keys() and "loss" in first
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert first["loss"].shape == () and torch.isfinite(first["loss"])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_image_world_forward_backward(name):
+    world = flatland(n=4, image_size=16)
+    m = build(name, world=world, **({"disc_hidden": [16]} if name in ("factor_vae", "rf_vae") else {}))
+    b = batch(world, n=8)
+    assert m.encode(b["x"]).shape == (8, ENCODE_DIM.get(name, 4))
+    out = m.loss(b, gen())
+    out["loss"].backward()
+    assert all(p.grad is not None for p in m.parameters())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_short_training_improves(name, tmp_path):
+    m = build(name)
+    lr = 1e-3 if name == "infogan" else 3e-3
+    fit(m, WORLD, steps=150, batch_size=32, lr=lr, out_dir=tmp_path, quiet=True, log_every=1)
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    term, sign = TRAINED_TERM.get(name, ("loss", 1))
+    early = np.mean([r[term] for r in records[:20]])
+    late = np.mean([r[term] for r in records[-20:]])
+    assert sign * late < sign * early, f"{term}: {early} -> {late}"
+
+
+# ---- capacity schedule (AnnealedVAE, JointVAE) -------------------------------------------------------------
+
+def test_capacity_schedule_values_and_tick():
+    s = CapacitySchedule(100)
+    values = []
+    for t in (0, 50, 100, 200):
+        s.step.fill_(t)
+        values.append(float(s(25.0)))
+    assert values == [0.0, 12.5, 25.0, 25.0]
+    s.step.fill_(50)
+    assert float(s(3.0, c_min=1.0)) == 2.0
+    s.eval()
+    s.tick()
+    assert int(s.step) == 50
+    s.train()
+    s.tick()
+    assert int(s.step) == 51
+    assert "step" in s.state_dict()
+    with pytest.raises(ValueError, match="capacity_steps"):
+        CapacitySchedule(0)
+
+
+def test_annealed_vae_loss_formula_and_schedule_advances():
+    m = build("annealed_vae")  # T = 50, C_max = 2, γ = 10
+    m.train()
+    for k in range(3):
+        out = m.loss(batch(), gen(k))
+        assert math.isclose(float(out["capacity"]), 2.0 * k / 50, rel_tol=1e-6)
+        expect = out["recon"] + 10.0 * (out["kl"] - out["capacity"]).abs()
+        torch.testing.assert_close(out["loss"], expect)
+    assert int(m.capacity.step) == 3
+
+
+def test_schedule_resumes_exactly(tmp_path):
+    kw = dict(batch_size=16, lr=1e-3, quiet=True, checkpoint_every=10)
+    straight = fit(build("annealed_vae"), WORLD, steps=20, out_dir=tmp_path / "a", **kw)
+    fit(build("annealed_vae"), WORLD, steps=10, out_dir=tmp_path / "b", **kw)
+    resumed = fit(build("annealed_vae"), WORLD, steps=20, out_dir=tmp_path / "b", resume=True, **kw)
+    assert int(resumed.capacity.step) == int(straight.capacity.step) == 20
+    a, b = straight.state_dict(), resumed.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+# ---- DIP-VAE -----------------------------------------------------------------------------------------------
+
+def test_dip_covariance_and_penalty_known_values():
+    mu = torch.tensor([[1.0, 2.0], [3.0, 2.0], [2.0, 5.0], [2.0, 3.0]], dtype=torch.float64)
+    cov = batch_covariance(mu)
+    torch.testing.assert_close(cov, torch.tensor(np.cov(mu.numpy().T, ddof=0)), atol=1e-12, rtol=0)
+    c = torch.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=torch.float64)
+    # λ_od (0.5² + 0.5²) + λ_d ((2 − 1)² + (1 − 1)²)
+    assert math.isclose(float(dip_penalty(c, 3.0, 7.0)), 3.0 * 0.5 + 7.0 * 1.0, rel_tol=1e-12)
+    # a whitened batch (orthogonal ±1 columns, zero mean, unit variance) costs nothing
+    white = torch.tensor([[1, 1], [1, -1], [-1, 1], [-1, -1]], dtype=torch.float64)
+    assert float(dip_penalty(batch_covariance(white), 10.0, 100.0)) == 0.0
+
+
+def test_dip_variants_covariance_and_defaults():
+    one, two = build("dip_vae_i", lambda_od=2.0), build("dip_vae_ii", lambda_od=2.0)
+    assert (one.lambda_d, two.lambda_d) == (20.0, 2.0)
+    assert build("dip_vae_i", lambda_od=2.0, lambda_d=5.0).lambda_d == 5.0
+    mu = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
+    logvar = torch.log(torch.tensor([[0.5, 2.0], [1.5, 4.0]]))
+    torch.testing.assert_close(one.covariance(mu, logvar), torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+    torch.testing.assert_close(two.covariance(mu, logvar), torch.tensor([[2.0, 0.0], [0.0, 3.0]]))
+
+
+# ---- discriminator pieces (FactorVAE, RF-VAE) ------------------------------------------------------------
+
+def test_permute_dims_keeps_marginals_and_breaks_dependence():
+    base = torch.randn(4000, 1, generator=gen(0), dtype=torch.float64)
+    z = torch.cat([base, base, -base], 1)  # perfectly dependent columns
+    p = permute_dims(z, gen(1))
+    for j in range(3):
+        assert torch.equal(torch.sort(p[:, j]).values, torch.sort(z[:, j]).values)
+    corr = np.corrcoef(p.numpy().T)
+    assert np.abs(corr[np.triu_indices(3, 1)]).max() < 0.08  # |corr| ~ 1/sqrt(4000) ≈ 0.016 when independent
+    assert torch.equal(p, permute_dims(z, gen(1)))
+
+
+def test_split_halves_needs_even_batch():
+    a, b = split_halves(torch.arange(6.0)[:, None])
+    assert a.flatten().tolist() == [0, 1, 2] and b.flatten().tolist() == [3, 4, 5]
+    with pytest.raises(ValueError, match="batch_size"):
+        split_halves(torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="batch_size"):
+        build("factor_vae").loss(batch(n=7), gen())
+
+
+@pytest.mark.parametrize("name", ["factor_vae", "rf_vae", "infogan"])
+def test_param_groups_disjoint_and_cover_all(name):
+    m = build(name)
+    groups = m.param_groups(1e-3)
+    ids = [[id(p) for p in g["params"]] for g in groups]
+    flat = [i for g in ids for i in g]
+    assert len(groups) == 2 and len(flat) == len(set(flat))
+    assert set(flat) == {id(p) for p in m.parameters()}
+    if name == "infogan":
+        assert [g["lr"] for g in groups] == [1e-3, 2e-3]
+        assert all(g["betas"][0] == 0.5 for g in groups)
+    else:
+        assert groups[1]["betas"] == (0.5, 0.9)
+        assert {id(p) for p in m.discriminator.parameters()} == set(ids[1])
+
+
+@pytest.mark.parametrize("name,own,other", [("factor_vae", "vae", "disc"), ("rf_vae", "vae", "disc"),
+                                            ("infogan", "g_loss", "d_loss")])
+def test_each_player_loss_reaches_only_its_parameters(name, own, other):
+    m = build(name)
+    first, second = m.param_groups(1e-3)
+    for term, mine, theirs in ((own, first, second), (other, second, first)):
+        m.zero_grad(set_to_none=True)
+        m.loss(batch(), gen())[term].backward()
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in mine["params"]), term
+        assert all(p.grad is None or not p.grad.any() for p in theirs["params"]), term
+
+
+def test_tc_estimate_and_discriminator_loss_constant_logits():
+    m = build("factor_vae")
+    last = m.discriminator.net[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([1.5, -0.5]))
+    z = torch.randn(10, 4, generator=gen())
+    assert math.isclose(float(m.total_correlation(z).detach()), 2.0, rel_tol=1e-6)  # logit₀ − logit₁
+    ce0, ce1 = -torch.log_softmax(torch.tensor([1.5, -0.5]), 0)
+    assert math.isclose(float(m.discriminator_loss(z, z, gen()).detach()), float(0.5 * (ce0 + ce1)), rel_tol=1e-6)
+    assert Discriminator(4).net[-1].out_features == 2 and len(Discriminator(4).net) == 13  # 6 × (Linear, LReLU)
+
+
+# ---- β-TCVAE ------------------------------------------------------------------------------------------------
+
+def _posterior(b=16, d=3, seed=0):
+    g = gen(seed)
+    mu = torch.randn(b, d, generator=g, dtype=torch.float64)
+    logvar = 0.5 * torch.randn(b, d, generator=g, dtype=torch.float64) - 1
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(b, d, generator=g, dtype=torch.float64)
+    return z, mu, logvar
+
+
+@pytest.mark.parametrize("estimator", ["mws", "mss"])
+def test_tc_decomposition_sums_to_kl_estimate(estimator):
+    z, mu, logvar = _posterior()
+    mi, tc, dim_kl = kl_decomposition(z, mu, logvar, dataset_size=1000, estimator=estimator)
+    mc_kl = (log_normal(z, mu, logvar) - log_normal(z, 0 * z, 0 * z)).sum(1).mean()
+    assert abs(float(mi + tc + dim_kl - mc_kl)) < 1e-12  # an identity: the log q(z) terms cancel
+
+
+def test_tc_decomposition_expectation_is_analytic_kl():
+    """E_z[MI + TC + KL_dim] = KL(q(z|x) ‖ p(z)) (α = β = γ = 1): average 4000 draws of one batch."""
+    _, mu, logvar = _posterior(b=8)
+    g = gen(5)
+    total = 0.0
+    for _ in range(500):
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g, dtype=torch.float64)
+        total += float(sum(kl_decomposition(z, mu, logvar, dataset_size=100)))
+    analytic = float(0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1).mean())
+    assert abs(total / 500 - analytic) < 0.05 * analytic
+
+
+def test_tc_estimators_on_uninformative_posterior():
+    """q(z|x) = N(0, I) for every x: MSS (rows of weights sum to 1) gives MI = TC = KL_dim = 0 exactly;
+    MWS (weights 1/(B N)) gives MI = log N, TC = (D − 1) log N, KL_dim = −D log N."""
+    b, d, n = 8, 3, 50
+    z = torch.randn(b, d, generator=gen(), dtype=torch.float64)
+    zeros = torch.zeros_like(z)
+    w = log_importance_weights(b, n, dtype=torch.float64).exp()
+    torch.testing.assert_close(w.sum(1), torch.ones(b, dtype=torch.float64), atol=1e-12, rtol=0)
+    mss = torch.stack(kl_decomposition(z, zeros, zeros, n, "mss"))
+    assert float(mss.abs().max()) < 1e-12
+    mws = torch.stack(kl_decomposition(z, zeros, zeros, n, "mws"))
+    torch.testing.assert_close(mws, torch.tensor([1, d - 1, -d], dtype=torch.float64) * math.log(n),
+                               atol=1e-12, rtol=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        log_importance_weights(8, 5)
+
+
+def test_beta_tcvae_defaults_and_weights():
+    m = build("beta_tcvae")
+    assert (m.alpha, m.beta, m.gamma, m.estimator, m.dataset_size) == (1.0, 6.0, 1.0, "mws", 16)
+    out = m.loss(batch(), gen())
+    torch.testing.assert_close(out["loss"], out["recon"] + out["mi"] + 6.0 * out["tc"] + out["dim_kl"])
+    with pytest.raises(ValueError, match="estimator"):
+        build("beta_tcvae", estimator="exact")
+
+
+# ---- JointVAE -------------------------------------------------------------------------------------------------
+
+def test_kl_uniform_and_gumbel_softmax():
+    assert abs(float(kl_uniform(torch.zeros(5, 3)))) < 1e-6
+    assert math.isclose(float(kl_uniform(torch.tensor([[60.0, 0.0, 0.0]]))), math.log(3), rel_tol=1e-6)
+    logits = torch.log(torch.tensor([[0.2, 0.3, 0.5]])).expand(20000, 3)
+    y = gumbel_softmax(logits, 0.67, gen())
+    torch.testing.assert_close(y.sum(1), torch.ones(20000))
+    freq = torch.bincount(y.argmax(1), minlength=3).double() / 20000  # argmax of Gumbel-perturbed logits ~ α
+    assert (freq - torch.tensor([0.2, 0.3, 0.5], dtype=torch.float64)).abs().max() < 0.015
+
+
+def test_joint_vae_encode_capacity_and_loss():
+    m = build("joint_vae", disc_dims=[3], disc_capacity=1.1)
+    assert math.isclose(m.disc_capacity, math.log(3))  # clipped to the largest discrete KL
+    code = m.encode(batch()["x"])
+    assert code.shape == (32, 5)
+    torch.testing.assert_close(code[:, 2:].sum(1), torch.ones(32))
+    assert m.reconstruct(batch()["x"]).shape == (32, 8)
+    m.capacity.step.fill_(25)  # T = 50: half-way
+    out = m.loss(batch(), gen())
+    assert math.isclose(float(out["capacity_cont"]), 1.0, rel_tol=1e-6)
+    assert math.isclose(float(out["capacity_disc"]), math.log(3) / 2, rel_tol=1e-6)
+    expect = out["recon"] + 10.0 * ((out["kl_cont"] - 1.0).abs() + (out["kl_disc"] - math.log(3) / 2).abs())
+    torch.testing.assert_close(out["loss"], expect)
+    with pytest.raises(ValueError, match="disc_dims"):
+        build("joint_vae", disc_dims=[1])
+
+
+# ---- RF-VAE ---------------------------------------------------------------------------------------------------
+
+def test_rf_vae_terms_at_half_relevance():
+    """r = sigmoid(0) = ½: λ(r) = 10 − 9.9 · ½ = 5.05 on every KL_j, ‖r‖₁ = d/2, H(r) = d log 2."""
+    m = build("rf_vae")
+    b = batch()
+    out = m.loss(b, gen())
+    mu, logvar = m.posterior(b["x"][:16])
+    kl = 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1).mean()
+    torch.testing.assert_close(out["kl"], 5.05 * kl)
+    assert math.isclose(float(out["l1"]), 2.0) and math.isclose(float(out["entropy"]), 4 * math.log(2), rel_tol=1e-6)
+    expect = out["recon"] + out["kl"] + 6.4 * out["tc"] + out["l1"] + 100 * out["entropy"]
+    torch.testing.assert_close(out["vae"], expect)
+    with torch.no_grad():
+        m.relevance_logit.copy_(torch.tensor([50.0, -50.0, 50.0, -50.0]))
+    masked = build("rf_vae", encode_masked=True)
+    masked.load_state_dict(m.state_dict())
+    torch.testing.assert_close(masked.encode(b["x"]), m.encode(b["x"]) * torch.tensor([1.0, 0.0, 1.0, 0.0]))
+
+
+# ---- InfoGAN --------------------------------------------------------------------------------------------------
+
+def test_info_lower_bound_known_values():
+    c = 2 * torch.rand(1000, 3, generator=gen(), dtype=torch.float64) - 1
+    # perfect prediction: k (log 2 − ½ log 2π) (H(c) of U(−1, 1)^k minus the unit Gaussian's entropy floor)
+    assert math.isclose(float(info_lower_bound(c, c)), 3 * (math.log(2) - 0.5 * math.log(2 * math.pi)))
+    # predicting 0: E[c²] = 1/3 per code
+    expect = 3 * (math.log(2) - 0.5 * math.log(2 * math.pi)) - 0.5 * float((c**2).sum(1).mean())
+    assert math.isclose(float(info_lower_bound(c, 0 * c)), expect, rel_tol=1e-12)
+
+
+def test_infogan_generates_and_encodes():
+    m = build("infogan")
+    assert m.sample(5, gen()).shape == (5, 8)
+    assert m.decode(torch.zeros(5, 2)).shape == (5, 8)
+    img = build("infogan", world=flatland(n=4, image_size=16))
+    x = img.sample(3, gen())
+    assert x.shape == (3, 1, 16, 16) and float(x.min()) >= 0 and float(x.max()) <= 1  # sigmoid for images
