@@ -15,8 +15,17 @@ from groupdrl.models.forward_vae import ForwardVAE
 from groupdrl.models.hae import HAE
 from groupdrl.models.lsbd_vae import LSBDVAE
 from groupdrl.models.quessard import Quessard
+from groupdrl.models.annealed_vae import AnnealedVAE
+from groupdrl.models.beta_tcvae import BetaTCVAE
+from groupdrl.models.dip_vae import DIPVAEI, DIPVAEII
+from groupdrl.models.factor_vae import FactorVAE
+from groupdrl.models.infogan import InfoGAN
+from groupdrl.models.joint_vae import JointVAE
+from groupdrl.models.rf_vae import RFVAE
 
-_REGISTRY: dict[str, type[Model]] = {cls.name: cls for cls in (BetaVAE, ForwardVAE, HAE, LSBDVAE, Quessard)}
+_REGISTRY: dict[str, type[Model]] = {cls.name: cls for cls in (
+    BetaVAE, ForwardVAE, HAE, LSBDVAE, Quessard,
+    AnnealedVAE, BetaTCVAE, DIPVAEI, DIPVAEII, FactorVAE, InfoGAN, JointVAE, RFVAE)}
 
 
 def names() -> list[str]:
@@ -48,5 +57,6 @@ def get(name: str, world, *, seed: int = 0, **hparams) -> Model:
             raise TypeError(f"hparams: {err} (model {name!r})") from None
 
 
-__all__ = ["DATA_KINDS", "VAE", "Model", "BetaVAE", "ForwardVAE", "HAE", "LSBDVAE", "Quessard", "get", "model_class",
-           "names"]
+__all__ = ["DATA_KINDS", "VAE", "Model", "BetaVAE", "ForwardVAE", "HAE", "LSBDVAE", "Quessard",
+           "AnnealedVAE", "BetaTCVAE", "DIPVAEI", "DIPVAEII", "FactorVAE", "InfoGAN", "JointVAE", "RFVAE",
+           "get", "model_class", "names"]
