@@ -5,11 +5,13 @@ DCI (Eastwood & Williams 2018) as implemented in disentanglement_lib fits one
 learning rate 0.1, depth-3 squared-error regression trees on the negative gradient,
 Newton leaf values) and reads its impurity importances. That exact tree search
 sorts every node and dominates the metric suite's run time. This module runs the
-same boosting algorithm on features pre-binned into at most ``max_bins`` quantile
-bins (a feature with at most ``max_bins`` distinct values is binned exactly, so its
-splits are sklearn's): every node's gradient histogram for all classes at once is
-one sparse matrix product. Only the candidate thresholds differ from sklearn's, so
-the importances agree closely (benchmarks/results/metrics.md records the agreement).
+same boosting algorithm on features pre-binned into quantile bins (exact up to 1024
+training points, 512 bins up to 4096, else 256; a feature with fewer distinct values is binned exactly, so its
+splits are sklearn's): every node's gradient histogram, for all classes at once, is one
+sparse matrix product, and a right child's histogram is its parent's minus its sibling's.
+Exactly tied features are broken at random, as sklearn's random feature order does. Only the
+candidate thresholds differ from sklearn's, so the importances agree closely
+(benchmarks/results/metrics.md records the agreement).
 """
 from __future__ import annotations
 
@@ -37,21 +39,28 @@ def _binned(x: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
     return np.stack([np.searchsorted(e, col, side="right") for e, col in zip(edges, x.T)], axis=1)
 
 
+def default_bins(n: int) -> int:
+    """Bins per feature: small training sets need finer thresholds to match sklearn's importances."""
+    return 1024 if n <= 1024 else 512 if n <= 4096 else 256
+
+
 class _HistBoosting:
     """Log-loss gradient boosting with depth-``max_depth`` squared-error trees on binned features."""
 
     def __init__(self, n_estimators: int = 100, learning_rate: float = 0.1, max_depth: int = 3,
-                 max_bins: int = 256):
+                 max_bins: int | None = None, random_state: int = 0):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
         self.max_bins = max_bins
+        self.random_state = random_state
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> _HistBoosting:
         n, n_features = x.shape
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         n_classes = self.classes_.size
-        self.edges_ = _bin_edges(x, self.max_bins)
+        self._rng = np.random.default_rng(self.random_state)
+        self.edges_ = _bin_edges(x, self.max_bins or default_bins(n))
         xb = _binned(x, self.edges_)
         width = max(e.size for e in self.edges_) + 1
         onehot_t = scipy.sparse.csr_matrix(
@@ -73,36 +82,18 @@ class _HistBoosting:
         self.leaves_ = np.zeros((self.n_estimators, n_trees, n_leaves))
         self.importances_ = np.zeros(n_features)
         trees = np.arange(n_trees)
+        root_counts = np.asarray(onehot_t.sum(axis=1)).reshape(n_features, width, 1, 1, 1)
         for stage in range(self.n_estimators):
             prob = expit(raw) if n_trees == 1 else softmax(raw, axis=1)
             resid = target - prob
             node = np.zeros((n, n_trees), dtype=np.int64)
+            hist = np.concatenate([(onehot_t @ resid).reshape(n_features, width, 1, n_trees, 1),
+                                   np.broadcast_to(root_counts, (n_features, width, 1, n_trees, 1))], axis=2)
             for depth in range(self.max_depth):
-                n_nodes, first = 2 ** depth, 2 ** depth - 1
-                member = node[:, :, None] == np.arange(n_nodes)
-                cols = np.concatenate([(resid[:, :, None] * member).reshape(n, -1),
-                                       member.reshape(n, -1)], axis=1)
-                hist = (onehot_t @ cols).reshape(n_features, width, 2, n_trees, n_nodes)
-                left = np.cumsum(hist, axis=1)[:, :-1]
-                total = hist.sum(axis=1)[:, None]
-                s_l, c_l = left[:, :, 0], left[:, :, 1]
-                s_r, c_r = total[:, :, 0] - s_l, total[:, :, 1] - c_l
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    gain = s_l ** 2 / c_l + s_r ** 2 / c_r - total[:, :, 0] ** 2 / total[:, :, 1]
-                gain = np.where((c_l >= 1) & (c_r >= 1), gain, -np.inf).reshape(-1, n_trees, n_nodes)
-                best = gain.argmax(axis=0)
-                best_gain = np.take_along_axis(gain, best[None], axis=0)[0]
-                flat = node + trees * n_nodes
-                sq = np.bincount(flat.ravel(), (resid ** 2).ravel(), n_trees * n_nodes)
-                sm = np.bincount(flat.ravel(), resid.ravel(), n_trees * n_nodes)
-                cnt = np.bincount(flat.ravel(), None, n_trees * n_nodes)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    impurity = (sq / cnt - (sm / cnt) ** 2).reshape(n_trees, n_nodes)
-                split = np.isfinite(best_gain) & (impurity > _EPS)
-                feat, thr = np.divmod(best, width - 1)
-                np.add.at(self.importances_, feat[split], best_gain[split])
-                self.features_[stage, :, first:first + n_nodes] = np.where(split, feat, 0)
-                self.thresholds_[stage, :, first:first + n_nodes] = np.where(split, thr, width)
+                if depth > 0:
+                    hist = self._children(onehot_t, hist, resid, node)
+                first = 2 ** depth - 1
+                self._split(hist, stage, first, width)
                 node = self._descend(xb, node, stage, first)
             flat = (node + trees * n_leaves).ravel()
             num = np.bincount(flat, resid.ravel(), n_trees * n_leaves)
@@ -114,6 +105,39 @@ class _HistBoosting:
             raw += self.learning_rate * self.leaves_[stage][trees, node]
         self._train_raw = raw
         return self
+
+    def _children(self, onehot_t: scipy.sparse.csr_matrix, parent: np.ndarray, resid: np.ndarray,
+                  node: np.ndarray) -> np.ndarray:
+        """Histograms of the next level: left children by one sparse product, right ones by subtraction."""
+        n, n_trees = resid.shape
+        n_features, width, _, _, n_parents = parent.shape
+        left = node[:, :, None] == 2 * np.arange(n_parents)
+        cols = np.concatenate([(resid[:, :, None] * left).reshape(n, -1), left.reshape(n, -1)], axis=1)
+        hist_left = (onehot_t @ cols).reshape(n_features, width, 2, n_trees, n_parents)
+        return np.stack([hist_left, parent - hist_left], axis=-1).reshape(
+            n_features, width, 2, n_trees, 2 * n_parents)
+
+    def _split(self, hist: np.ndarray, stage: int, first: int, width: int) -> None:
+        """Best squared-error split of every node at this level (sklearn's tree criterion on bins)."""
+        n_trees, n_nodes = hist.shape[3:]
+        left = np.cumsum(hist[:, :-1], axis=1)
+        total = hist.sum(axis=1)[:, None]
+        s_l, c_l = left[:, :, 0], left[:, :, 1]
+        s_r, c_r = total[:, :, 0] - s_l, total[:, :, 1] - c_l
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gain = s_l ** 2 / c_l + s_r ** 2 / c_r - total[:, :, 0] ** 2 / total[:, :, 1]
+        gain = np.where((c_l >= 0.5) & (c_r >= 0.5), gain, -np.inf)
+        per_feature = gain.max(axis=1)
+        best_gain = per_feature.max(axis=0)
+        # sklearn visits features in random order and keeps the first best: ties go to a random feature
+        tied = per_feature >= best_gain - 1e-12 * np.abs(best_gain)
+        feat = np.where(tied, self._rng.random(per_feature.shape), -1.0).argmax(axis=0)
+        thr = np.take_along_axis(gain, feat[None, None], axis=0)[0].argmax(axis=0)
+        # sklearn makes a leaf of a node whose residual variance is <= machine epsilon
+        split = np.isfinite(best_gain) & (best_gain > _EPS * total[0, 0, 1])
+        np.add.at(self.importances_, feat[split], best_gain[split])
+        self.features_[stage, :, first:first + n_nodes] = np.where(split, feat, 0)
+        self.thresholds_[stage, :, first:first + n_nodes] = np.where(split, thr, width)
 
     def _descend(self, xb: np.ndarray, node: np.ndarray, stage: int, first: int) -> np.ndarray:
         """Move every point one level down each tree of ``stage`` (nodes numbered level-wise)."""

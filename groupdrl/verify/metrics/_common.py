@@ -226,6 +226,11 @@ def top_two_gap(matrix: np.ndarray) -> np.ndarray:
     return ordered[0] - second
 
 
+def fixed_mask(labels: torch.Tensor, k: int) -> torch.Tensor:
+    """(m, 1, k) bool mask that is True at each point's drawn factor (for ``torch.where``)."""
+    return (torch.arange(k) == labels[:, None])[:, None, :]
+
+
 def grouped_states(world: Any, n_points: int, group_size: int, generator: torch.Generator,
                    chunk: int = 64) -> Any:
     """Yield (labels (m,), states (m, group_size, k)) chunks for the fixed-factor metrics.

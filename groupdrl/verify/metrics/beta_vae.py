@@ -10,7 +10,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from ._common import Encoder, check_count, encode_states, grouped_states, sample_states
+from ._common import Encoder, check_count, encode_states, fixed_mask, grouped_states, sample_states
 
 
 def beta_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_train: int = 10000,
@@ -49,9 +49,7 @@ def _points(encoder: Encoder, world: Any, n: int, group_size: int, gen: torch.Ge
     for lab, first in grouped_states(world, n, group_size, gen):
         m, k = lab.numel(), first.shape[-1]
         second = sample_states(world, m * group_size, gen).view(m, group_size, k)
-        rows = torch.arange(m)[:, None]
-        cols = torch.arange(group_size)[None, :]
-        second[rows, cols, lab[:, None]] = first[rows, cols, lab[:, None]]
+        second = torch.where(fixed_mask(lab, k), first, second)
         z = encode_states(encoder, world, torch.cat([first, second]).reshape(-1, k), batch_size)
         z = z.reshape(2, m, group_size, -1)
         features.append(np.abs(z[0] - z[1]).mean(axis=1))

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._common import Encoder, check_count, encode_states, grouped_states, sample_codes
+from ._common import Encoder, check_count, encode_states, fixed_mask, grouped_states, sample_codes
 
 
 def factor_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_train: int = 10000,
@@ -58,8 +58,7 @@ def _votes(encoder: Encoder, world: Any, n: int, group_size: int, gen: torch.Gen
     votes = np.zeros(shape, dtype=np.int64)
     for lab, states in grouped_states(world, n, group_size, gen):
         m, k = lab.numel(), states.shape[-1]
-        rows = torch.arange(m)[:, None]
-        states[rows, torch.arange(group_size)[None, :], lab[:, None]] = states[rows, 0, lab[:, None]]
+        states = torch.where(fixed_mask(lab, k), states[:, :1], states)
         z = encode_states(encoder, world, states.reshape(-1, k), batch_size).reshape(m, group_size, -1)
         local = z[:, :, active].var(axis=1, ddof=1)
         np.add.at(votes, (lab.numpy(), active[(local / variances[active]).argmin(axis=1)]), 1)

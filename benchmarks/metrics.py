@@ -1,0 +1,158 @@
+"""Benchmark of groupdrl.verify.metrics: time of each metric and DCI agreement with the reference.
+
+Run ``.venv/bin/python benchmarks/metrics.py`` (about 10 minutes on 2 cores); writes
+benchmarks/results/metrics.md. Setting: 10,000 training points (5,000 test) of a 10-d code
+of a world with 5 factors of sizes (2, 3, 4, 4, 5). The reference DCI is disentanglement_lib's
+``compute_importance_gbt`` + D/C formulas, with ``GradientBoostingClassifier()`` per factor.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.stats
+import sklearn
+import torch
+from sklearn.ensemble import GradientBoostingClassifier
+
+from groupdrl.verify.metrics import beta_vae_score, dci, factor_vae_score, mig, modularity_explicitness, sap
+
+SIZES = (2, 3, 4, 4, 5)
+D = 10
+N_TRAIN, N_TEST = 10000, 5000
+
+
+class Grid:
+    """A world whose observation is the vector of factor indices."""
+
+    sizes = SIZES
+    factor_names = tuple(f"f{i}" for i in range(len(SIZES)))
+
+    def sample_states(self, n, generator=None):
+        return torch.stack([torch.randint(s, (n,), generator=generator) for s in self.sizes], 1)
+
+    def render(self, states):
+        return states.double()
+
+
+_STRIDES = torch.tensor(np.cumprod((1,) + SIZES[:0:-1])[::-1].copy())
+_NOISE = torch.from_numpy(np.random.default_rng(123).uniform(-0.5, 0.5, size=(int(np.prod(SIZES)), D)))
+
+
+def encoder(obs):
+    """10-d code: five noisy factor coordinates and five noise coordinates (a fixed function of the state)."""
+    noise = _NOISE[(obs.long() * _STRIDES).sum(dim=1)]
+    return torch.cat([obs + 0.3 * noise[:, :5], noise[:, 5:]], dim=1)
+
+
+def codes(kind, factors, rng):
+    """Hand-made (n, 10) codes of the given factors."""
+    n = factors.shape[0]
+    scaled = factors / (np.array(SIZES) - 1)
+    noise = rng.normal(size=(n, D))
+    if kind == "perfect":
+        return np.concatenate([scaled + 0.05 * noise[:, :5], noise[:, 5:]], axis=1)
+    if kind == "rotated":
+        q, _ = np.linalg.qr(np.random.default_rng(7).normal(size=(D, D)))
+        return codes("perfect", factors, rng) @ q.T
+    if kind == "noise":
+        return noise
+    if kind == "partial":  # factors 0-1 and 2-3 mixed pairwise, factor 4 clean, noisy readout
+        mix = scaled.copy()
+        mix[:, 0] += 0.7 * scaled[:, 1]
+        mix[:, 2] += 0.5 * scaled[:, 3]
+        return np.concatenate([mix + 0.15 * noise[:, :5], noise[:, 5:]], axis=1)
+    raise ValueError(kind)
+
+
+def reference_dci(x, y, xt, yt):
+    """disentanglement_lib dci.compute_importance_gbt + disentanglement/completeness."""
+    r = np.zeros((x.shape[1], y.shape[1]))
+    train, test = [], []
+    for j in range(y.shape[1]):
+        model = GradientBoostingClassifier().fit(x, y[:, j])
+        r[:, j] = np.abs(model.feature_importances_)
+        train.append(np.mean(model.predict(x) == y[:, j]))
+        test.append(np.mean(model.predict(xt) == yt[:, j]))
+    d_code = 1 - scipy.stats.entropy(r.T + 1e-11, base=r.shape[1])
+    c_fac = 1 - scipy.stats.entropy(r + 1e-11, base=r.shape[0])
+    return {"disentanglement": float(np.sum(d_code * r.sum(1) / r.sum())),
+            "completeness": float(np.sum(c_fac * r.sum(0) / r.sum())),
+            "informativeness_train": float(np.mean(train)), "informativeness_test": float(np.mean(test))}
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "metrics.md"))
+    parser.add_argument("--kinds", default="perfect,rotated,noise,partial")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    load = os.getloadavg()
+    world = Grid()
+    lines = ["# groupdrl.verify.metrics benchmark", "",
+             f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), shared with other "
+             f"jobs (load average at start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}); torch threads 2, "
+             f"sklearn {sklearn.__version__}, numpy {np.__version__}.",
+             f"World: {len(SIZES)} factors of sizes {SIZES}; 10-d code (5 noisy factor coordinates + 5 noise "
+             f"dims); {N_TRAIN} train / {N_TEST} test points; disentanglement_lib defaults otherwise.", "",
+             "## Time of each metric (encoder + world form, seed 0)", "",
+             "| metric | time (s) | result |", "|---|---|---|"]
+    total = 0.0
+    runs = [("beta_vae_score", beta_vae_score, {}), ("factor_vae_score", factor_vae_score, {}),
+            ("mig", mig, {}), ("sap", sap, {}), ("dci (hist, n_jobs=2)", dci, {"n_jobs": 2}),
+            ("modularity_explicitness", modularity_explicitness, {})]
+    for name, fn, kw in runs:
+        out, sec = timed(fn, encoder, world, seed=0, **kw)
+        total += sec
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in out.items() if isinstance(v, float))
+        lines.append(f"| {name} | {sec:.1f} | {shown} |")
+        print(name, f"{sec:.1f}s", shown, flush=True)
+    out, sec = timed(dci, encoder, world, seed=0)
+    lines.append(f"| dci (hist, n_jobs=1) | {sec:.1f} | not counted in the suite |")
+    gen = torch.Generator().manual_seed(0)
+    from groupdrl.verify.metrics._common import sample_codes
+    x, y = sample_codes(encoder, world, N_TRAIN, gen)
+    xt, yt = sample_codes(encoder, world, N_TEST, gen)
+    ref, ref_sec = timed(reference_dci, x, y, xt, yt)
+    print("reference dci", f"{ref_sec:.1f}s", ref, flush=True)
+    lines += [f"| **suite of six** | **{total:.1f}** | |",
+              f"| reference DCI alone (GradientBoostingClassifier) | {ref_sec:.1f} | "
+              + ", ".join(f"{k}={v:.3f}" for k, v in ref.items()) + " |", "",
+              f"Suite / reference DCI: {total / ref_sec:.2f} (speed-up {ref_sec / total:.1f}x; target >= 3x).", "",
+              "## DCI agreement with the reference (same train/test points)", "",
+              "| code | estimator | D | C | I (test) | time (s) |", "|---|---|---|---|---|---|"]
+    worst = 0.0
+    rng = np.random.default_rng(0)
+    f_train = np.stack([rng.integers(0, s, N_TRAIN) for s in SIZES], axis=1)
+    f_test = np.stack([rng.integers(0, s, N_TEST) for s in SIZES], axis=1)
+    cases = [("encoder above", x, y, xt, yt, ref, ref_sec)]
+    for kind in args.kinds.split(","):
+        c_train, c_test = codes(kind, f_train, rng), codes(kind, f_test, rng)
+        r, r_sec = timed(reference_dci, c_train, f_train, c_test, f_test)
+        print(kind, "reference", f"{r_sec:.1f}s", r, flush=True)
+        cases.append((kind, c_train, f_train, c_test, f_test, r, r_sec))
+    for kind, a, b, at, bt, r, r_sec in cases:
+        fast, sec = timed(dci, codes=a, factors=b, codes_test=at, factors_test=bt, n_jobs=2)
+        keys = ("disentanglement", "completeness", "informativeness_test")
+        worst = max(worst, *(abs(fast[k] - r[k]) for k in keys))
+        lines.append(f"| {kind} | reference | " + " | ".join(f"{r[k]:.3f}" for k in keys) + f" | {r_sec:.1f} |")
+        lines.append(f"| {kind} | groupdrl hist | " + " | ".join(f"{fast[k]:.3f}" for k in keys)
+                     + f" | {sec:.1f} |")
+        print(kind, "hist", f"{sec:.1f}s", {k: round(fast[k], 4) for k in keys}, flush=True)
+    lines += ["", f"Largest |difference| over D, C, I: {worst:.3f} (target <= 0.02).", ""]
+    Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
