@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from groupdrl.groups import SO2, Cyclic, Dihedral, Group, Representation
@@ -68,6 +69,16 @@ def _refresh_cached_filters(module: EquivariantImageEncoder, incompatible: objec
                     m.expanded_bias.copy_(bias)
 
 
+def _full_map(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """An escnn ``R2Conv`` whose kernel covers its whole (unpadded) input, applied to the flattened input.
+
+    Same result as the convolution, as one ``linear`` (cheaper than a convolution
+    call producing a 1x1 map); uses escnn's cached filter in eval mode.
+    """
+    weight, bias = (conv.filter, conv.expanded_bias) if not conv.training else conv.expand_parameters()
+    return F.linear(x, weight.flatten(1), bias)
+
+
 class EquivariantImageEncoder(nn.Module):
     """Steerable CNN encoder ``(n, C, H, H) -> (n, d)``, equivariant to rotations (and flips) of the image.
 
@@ -80,7 +91,7 @@ class EquivariantImageEncoder(nn.Module):
     both keep the pixel grid symmetric about the image centre, so rotations by
     multiples of 90° and flips are exact symmetries), a convolution over the whole
     remaining map to ``hidden`` channels (the FC256 of the plain encoder) and a 1x1
-    convolution to the latent field type. Hidden fields are regular representations
+    convolution to the latent field type (these two are evaluated as matrix products). Hidden fields are regular representations
     with ReLU for ``C_N`` / ``D_N`` (``width // |G|`` fields, so the channel counts
     and FLOPs match the plain CNN) and, for ``SO(2)``, band-limited regular fields
     (frequencies ``0..maximum_frequency``) with a Fourier-sampled ReLU on
@@ -183,7 +194,7 @@ class EquivariantImageEncoder(nn.Module):
                                               function="p_relu", N=fourier_samples, inplace=False)
                 return nonlin.in_type, nonlin
             ftype = enn.FieldType(space, [space.regular_repr] * max(1, channels // fg.order()))
-            return ftype, enn.ReLU(ftype)
+            return ftype, enn.ReLU(ftype, inplace=True)
 
         self.in_type = enn.FieldType(space, [space.trivial_repr] * self.in_channels)
         layers: list[enn.EquivariantModule] = []
@@ -220,4 +231,11 @@ class EquivariantImageEncoder(nn.Module):
 
         check_batch(x, "x", (self.in_channels, self.image_size, self.image_size),
                     "(n, in_channels, image_size, image_size)")
-        return self.net(GeometricTensor(x, self.in_type)).tensor.flatten(1)
+        layers = list(self.net._modules.values())
+        h = GeometricTensor(x, self.in_type)
+        for layer in layers[:-3]:
+            h = layer(h)
+        # the last two convolutions cover their whole input map: evaluate them as matrix products
+        hidden, nonlin, last = layers[-3:]
+        h = GeometricTensor(_full_map(hidden, h.tensor.flatten(1))[..., None, None], hidden.out_type)
+        return _full_map(last, nonlin(h).tensor.flatten(1))
