@@ -1,4 +1,4 @@
-"""Statistical baselines: AnnealedVAE, DIP-VAE-I/II, FactorVAE, β-TCVAE, JointVAE, RF-VAE, InfoGAN.
+"""Statistical baselines: AnnealedVAE, DIP-VAE-I/II, FactorVAE, β-TCVAE, JointVAE, RF-VAE, InfoGAN, DisDiff.
 
 Formula tests use hand-computable cases; training tests run ``groupdrl.train.fit`` briefly on a tiny
 vector world and check that the loss (or the relevant player's term) moves the right way.
@@ -17,6 +17,7 @@ from groupdrl.models._discriminator import Discriminator, permute_dims, split_ha
 from groupdrl.models._schedule import CapacitySchedule
 from groupdrl.models.beta_tcvae import kl_decomposition, log_importance_weights, log_normal
 from groupdrl.models.dip_vae import batch_covariance, dip_penalty
+from groupdrl.models.disdiff import disentangling_loss, linear_betas, predict_x0
 from groupdrl.models.infogan import info_lower_bound
 from groupdrl.models.joint_vae import gumbel_softmax, kl_uniform
 from groupdrl.train.fit import fit
@@ -35,6 +36,7 @@ SMALL = {
                       capacity_steps=50),
     "rf_vae": dict(latent_dim=4, hidden=[32, 32], disc_hidden=[32, 32]),
     "infogan": dict(code_dim=2, noise_dim=2, trunk_dim=32, hidden=[32, 32], lambda_info=1.0),
+    "disdiff": dict(n_units=2, unit_dim=2, timesteps=100, hidden=[32, 32], width=8, pretrain_steps=75),
 }
 #: Width of ``encode`` for the SMALL models.
 ENCODE_DIM = {"joint_vae": 6, "infogan": 2}
@@ -96,8 +98,10 @@ def test_image_world_forward_backward(name):
     m = build(name, world=world, **({"disc_hidden": [16]} if name in ("factor_vae", "rf_vae") else {}))
     b = batch(world, n=8)
     assert m.encode(b["x"]).shape == (8, ENCODE_DIM.get(name, 4))
-    out = m.loss(b, gen())
-    out["loss"].backward()
+    m.loss(b, gen())["loss"].backward()
+    if name == "disdiff":  # stage 1 trains the DDPM, stage 2 the rest
+        m.counter.step.fill_(m.pretrain_steps)
+        m.loss(b, gen())["loss"].backward()
     assert all(p.grad is not None for p in m.parameters())
 
 
@@ -338,7 +342,8 @@ def test_rf_vae_terms_at_half_relevance():
     mu, logvar = m.posterior(b["x"][:16])
     kl = 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1).mean()
     torch.testing.assert_close(out["kl"], 5.05 * kl)
-    assert math.isclose(float(out["l1"]), 2.0) and math.isclose(float(out["entropy"]), 4 * math.log(2), rel_tol=1e-6)
+    assert math.isclose(float(out["l1"].detach()), 2.0)
+    assert math.isclose(float(out["entropy"].detach()), 4 * math.log(2), rel_tol=1e-6)
     expect = out["recon"] + out["kl"] + 6.4 * out["tc"] + out["l1"] + 100 * out["entropy"]
     torch.testing.assert_close(out["vae"], expect)
     with torch.no_grad():
@@ -366,3 +371,67 @@ def test_infogan_generates_and_encodes():
     img = build("infogan", world=flatland(n=4, image_size=16))
     x = img.sample(3, gen())
     assert x.shape == (3, 1, 16, 16) and float(x.min()) >= 0 and float(x.max()) <= 1  # sigmoid for images
+
+
+# ---- DisDiff ------------------------------------------------------------------------------------------------
+
+def test_ddpm_schedule_and_x0_prediction():
+    betas = linear_betas(1000)
+    assert (float(betas[0]), float(betas[-1])) == (1e-4, 0.02)
+    a_bar = torch.cumprod(1 - betas, 0)
+    x0 = torch.randn(5, 3, generator=gen(), dtype=torch.float64)
+    eps = torch.randn(5, 3, generator=gen(1), dtype=torch.float64)
+    a = a_bar[[0, 10, 500, 900, 999]][:, None]
+    x_t = a.sqrt() * x0 + (1 - a).sqrt() * eps
+    torch.testing.assert_close(predict_x0(x_t, eps, a), x0, atol=1e-9, rtol=0)  # exact ε gives x₀ back
+
+
+def test_disentangling_loss_known_values():
+    """Field c = 1 moves only unit 1, towards z: d = e = (0, 10, 0); CE with label 1 is log(1 + 2e⁻¹⁰),
+    with label 0 it is log(2 + e¹⁰)."""
+    z_hat = torch.zeros(1, 3, 1, dtype=torch.float64)
+    z_hat_c = torch.tensor([[[0.0], [10.0], [0.0]]], dtype=torch.float64)
+    good = disentangling_loss(z_hat_c, z_hat, z_hat_c, torch.tensor([1]))
+    bad = disentangling_loss(z_hat_c, z_hat, z_hat_c, torch.tensor([0]))
+    assert math.isclose(float(good), 2 * math.log1p(2 * math.exp(-10)), rel_tol=1e-9)
+    assert math.isclose(float(bad), 2 * math.log(2 + math.exp(10)), rel_tol=1e-9)
+
+
+def test_disdiff_stages_train_their_own_parameters():
+    m = build("disdiff", pretrain_steps=2)
+    ddpm = {id(p) for p in m.ddpm.parameters()}
+    for step in range(3):
+        m.zero_grad(set_to_none=True)
+        out = m.loss(batch(), gen(step))
+        out["loss"].backward()
+        has_grad = {id(p) for p in m.parameters() if p.grad is not None and p.grad.any()}
+        if step < 2:
+            assert set(out) == {"loss", "ddpm"} and has_grad == ddpm
+        else:
+            assert set(out) == {"loss", "recon", "disentangle"}
+            assert has_grad == {id(p) for p in m.parameters()} - ddpm
+    assert int(m.state_dict()["counter.step"]) == 3
+
+
+def test_disdiff_training_stages_improve(tmp_path):
+    m = build("disdiff", pretrain_steps=150)
+    fit(m, WORLD, steps=300, batch_size=32, lr=3e-3, out_dir=tmp_path, quiet=True, log_every=1)
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    first, second = records[:150], records[150:]
+    assert np.mean([r["ddpm"] for r in first[-20:]]) < np.mean([r["ddpm"] for r in first[:20]])
+    assert np.mean([r["disentangle"] for r in second[-30:]]) < np.mean([r["disentangle"] for r in second[:30]])
+
+
+def test_disdiff_pca_encoder_recovers_a_line_per_unit():
+    world = vector_world((5, 7), embedding="index")
+    m = build("disdiff", world=world)
+    lin = torch.nn.Linear(2, 4, bias=False)
+    with torch.no_grad():  # unit 0 = s0 · (1, 2), unit 1 = s1 · (3, −1): each unit a line
+        lin.weight.copy_(torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 3.0], [0.0, -1.0]]))
+    m.encoder = lin
+    states = world.all_states()
+    x = world.render(states).float()
+    codes = m.pca_encoder(x)(x)
+    assert codes.shape == (35, 2)
+    corr = np.corrcoef(np.c_[codes.numpy(), states.numpy()].T)
+    assert abs(corr[0, 2]) > 0.999 and abs(corr[1, 3]) > 0.999 and abs(corr[0, 3]) < 1e-3

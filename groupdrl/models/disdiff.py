@@ -1,0 +1,204 @@
+"""DisDiff (Yang et al. 2023, "DisDiff: Unsupervised Disentanglement of Diffusion Probabilistic Models", NeurIPS),
+a small faithful version: a small DDPM trained first, then frozen while the encoder and the gradient fields learn."""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from groupdrl.models._schedule import StepCounter
+from groupdrl.models.base import Model, is_image, make_encoder
+from groupdrl.nn import MLP
+
+
+def linear_betas(timesteps: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> torch.Tensor:
+    """The linear β schedule of Ho et al. 2020, ``(T,)`` float64."""
+    return torch.linspace(beta_start, beta_end, timesteps, dtype=torch.float64)
+
+
+def time_features(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding ``(n, dim)`` of integer timesteps (Vaswani et al. 2017; Ho et al. 2020)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10_000.0) * torch.arange(half, device=t.device) / half)
+    args = t[:, None].to(freqs.dtype) * freqs
+    return torch.cat([torch.sin(args), torch.cos(args)], 1).to(torch.get_default_dtype())
+
+
+def predict_x0(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar: torch.Tensor) -> torch.Tensor:
+    """x̂₀ = (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t, the inverse of x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε."""
+    return (x_t - torch.sqrt(1 - alpha_bar) * eps) / torch.sqrt(alpha_bar)
+
+
+def disentangling_loss(z: torch.Tensor, z_hat: torch.Tensor, z_hat_c: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """L_d = CE(d, c) + CE(e, c) over the N factor units (DisDiff §3.3), codes shaped ``(n, N, d)``.
+
+    ``z`` = E(x₀), ``z_hat`` = E'(x̂₀) from the frozen DDPM alone, ``z_hat_c`` = E'(x̂₀^c) with factor c's
+    gradient field added (E' a frozen copy of E). Invariant logits d_k = ‖ẑ^c_k − ẑ_k‖: adding field c moves
+    unit c only. Variant logits e_k = ‖ẑ_k − z_k‖ − ‖ẑ^c_k − z_k‖: field c brings unit c towards z_c.
+    """
+    d = (z_hat_c - z_hat).norm(dim=2)
+    e = (z_hat - z).norm(dim=2) - (z_hat_c - z).norm(dim=2)
+    return F.cross_entropy(d, c) + F.cross_entropy(e, c)
+
+
+class Denoiser(nn.Module):
+    """(x_t, t, condition) ↦ a tensor shaped like x_t: the DDPM's ε_θ or the gradient field G_ψ.
+
+    Vectors: an MLP on [x_t, emb(t), cond]. Images: 3×3 convolutions at full resolution with dilations
+    1, 2, 4, 8 (receptive field 31 px), [emb(t), cond] added as a per-channel bias after the first one.
+    """
+
+    def __init__(self, shape: Sequence[int], cond_dim: int, hidden: Sequence[int], width: int,
+                 time_dim: int = 32) -> None:
+        super().__init__()
+        self.time_dim, self.image = time_dim, is_image(shape)
+        emb = time_dim + cond_dim
+        if self.image:
+            c = shape[0]
+            self.inp = nn.Conv2d(c, width, 3, padding=1)
+            self.bias = nn.Linear(emb, width)
+            layers: list[nn.Module] = []
+            for dil in (2, 4, 8):
+                layers += [nn.ReLU(), nn.Conv2d(width, width, 3, padding=dil, dilation=dil)]
+            self.body = nn.Sequential(*layers, nn.ReLU(), nn.Conv2d(width, c, 3, padding=1))
+        else:
+            self.mlp = MLP(shape[0] + emb, tuple(hidden), shape[0])
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        h = time_features(t, self.time_dim)
+        if cond is not None:
+            h = torch.cat([h, cond], 1)
+        if self.image:
+            return self.body(self.inp(x) + self.bias(h)[:, :, None, None])
+        return self.mlp(torch.cat([x, h], 1))
+
+
+class DisDiff(Model):
+    """Disentangles a frozen DDPM: an encoder E splits x₀ into N factor units z_c, each steering the DDPM
+    through its own gradient field G_ψ(x_t, z_c, t).
+
+    Stage 1 (the first ``pretrain_steps`` training steps): the DDPM ε_θ learns
+    L_DDPM = ‖ε − ε_θ(x_t, t)‖² (Ho et al. 2020; T = 1000, linear β from 1e-4 to 0.02),
+    x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε. Stage 2: ε_θ is frozen and E, G_ψ learn
+
+        L = L_r + λ L_d,   L_r = ‖ε − (ε_θ(x_t, t) + k_t Σ_c G_ψ(x_t, z_c, t))‖₁,   λ = 0.05,
+
+    with k_t = −√(α_t (1 − ᾱ_t)) (the mean shift of PDAE, Zhang et al. 2022, with Σ_θ = β_t I) and L_d
+    from :func:`disentangling_loss` for one random factor c per sample. G_ψ(·, z_c, ·) is one network that
+    reads z with every unit but c set to 0; the frozen copy E' is E with detached parameters. Each stage's
+    loss reaches only its own parameters (the others get no gradient and Adam leaves them alone); the
+    step counter is saved with the model, so a resumed run stays in the right stage. Under
+    DistributedDataParallel this needs ``find_unused_parameters=True``.
+
+    ``encode(x)`` = [z_1, …, z_N], ``(n, N · unit_dim)``; :meth:`pca_encoder` gives the paper's evaluation
+    code, each unit reduced to its first principal component, ``(n, N)``.
+
+    Parameters
+    ----------
+    world : World
+    n_units : int
+        N, the number of factor units.
+    unit_dim : int
+        Width of each unit.
+    lambda_d : float
+        Weight of the disentangling loss.
+    pretrain_steps : int
+        Steps of stage 1 (DDPM training); 0 when ``ddpm`` weights are loaded from elsewhere.
+    timesteps : int
+        T.
+    beta_start, beta_end : float
+        Ends of the linear β schedule.
+    width : int
+        Channels of the convolutional denoisers (image worlds).
+    hidden : sequence of int
+        Widths of the MLP encoder and denoisers (vector worlds).
+    """
+
+    name = "disdiff"
+    data = "observations"
+
+    def __init__(self, world, n_units: int = 6, unit_dim: int = 8, lambda_d: float = 0.05,
+                 pretrain_steps: int = 50_000, timesteps: int = 1000, beta_start: float = 1e-4,
+                 beta_end: float = 0.02, width: int = 64, hidden: Sequence[int] = (256, 256)) -> None:
+        super().__init__(world, n_units=n_units, unit_dim=unit_dim, lambda_d=float(lambda_d),
+                         pretrain_steps=pretrain_steps, timesteps=timesteps, beta_start=float(beta_start),
+                         beta_end=float(beta_end), width=width, hidden=list(hidden))
+        for name, value, low in (("n_units", n_units, 2), ("unit_dim", unit_dim, 1), ("timesteps", timesteps, 2),
+                                 ("pretrain_steps", pretrain_steps, 0), ("width", width, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+        if not 0 < beta_start <= beta_end < 1:
+            raise ValueError(f"beta_start, beta_end: expected 0 < beta_start <= beta_end < 1, got "
+                             f"{beta_start!r}, {beta_end!r}")
+        self.n_units, self.unit_dim, self.lambda_d = n_units, unit_dim, float(lambda_d)
+        self.pretrain_steps, self.timesteps = pretrain_steps, timesteps
+        betas = linear_betas(timesteps, beta_start, beta_end)
+        dtype = torch.get_default_dtype()
+        self.register_buffer("alphas", (1 - betas).to(dtype), persistent=False)
+        self.register_buffer("alphas_bar", torch.cumprod(1 - betas, 0).to(dtype), persistent=False)
+        self.ddpm = Denoiser(self.observation_shape, 0, hidden, width)
+        self.encoder = make_encoder(self.observation_shape, n_units * unit_dim, hidden)
+        self.field = Denoiser(self.observation_shape, n_units * unit_dim, hidden, width)
+        self.counter = StepCounter()
+
+    @property
+    def pretraining(self) -> bool:
+        """Whether the next training step is a stage-1 (DDPM) step."""
+        return int(self.counter.step) < self.pretrain_steps
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """[z_1, …, z_N] = E(x), ``(n, n_units · unit_dim)``."""
+        return self.encoder(x)
+
+    @torch.no_grad()
+    def pca_encoder(self, x_reference: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        """An encoder ``x ↦ (n, n_units)``: each unit projected on its first principal component, the
+        components (and centres) fitted once on ``E(x_reference)``."""
+        z = self.encode(x_reference).reshape(len(x_reference), self.n_units, self.unit_dim)
+        centre = z.mean(0)
+        axes = torch.stack([torch.linalg.svd(z[:, k] - centre[k], full_matrices=False)[2][0]
+                            for k in range(self.n_units)])
+
+        def encoder(x: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                units = self.encode(x).reshape(len(x), self.n_units, self.unit_dim)
+                return ((units - centre) * axes).sum(2)
+
+        return encoder
+
+    def _frozen(self, module: nn.Module, *args) -> torch.Tensor:
+        """``module(*args)`` with its parameters detached (gradients reach the inputs only)."""
+        params = {k: v.detach() for k, v in module.named_parameters()}
+        return torch.func.functional_call(module, params, args)
+
+    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        x0 = batch["x"]
+        n, dev = len(x0), x0.device
+        t = torch.randint(self.timesteps, (n,), generator=generator, device=dev)
+        eps = torch.randn(x0.shape, generator=generator, device=dev, dtype=x0.dtype)
+        view = (n,) + (1,) * (x0.dim() - 1)
+        a_bar, alpha = self.alphas_bar[t].reshape(view), self.alphas[t].reshape(view)
+        x_t = torch.sqrt(a_bar) * x0 + torch.sqrt(1 - a_bar) * eps
+        if self.pretraining:
+            self.counter.tick()
+            ddpm = F.mse_loss(self.ddpm(x_t, t), eps)
+            return {"loss": ddpm, "ddpm": ddpm}
+        self.counter.tick()
+        eps_theta = self._frozen(self.ddpm, x_t, t)
+        z = self.encoder(x0)
+        # G_ψ(x_t, z_c, t) for every unit c in one pass: z masked to unit c
+        mask = torch.eye(self.n_units, device=dev, dtype=z.dtype).repeat_interleave(self.unit_dim, 1)
+        cond = (z[None] * mask[:, None]).reshape(self.n_units * n, -1)
+        fields = self.field(x_t.repeat(self.n_units, *([1] * (x0.dim() - 1))), t.repeat(self.n_units), cond)
+        fields = fields.reshape(self.n_units, *x0.shape)
+        k_t = -torch.sqrt(alpha * (1 - a_bar))
+        recon = (eps - (eps_theta + k_t * fields.sum(0))).abs().mean()
+        c = torch.randint(self.n_units, (n,), generator=generator, device=dev)
+        x0_hat = predict_x0(x_t, eps_theta, a_bar)
+        x0_hat_c = predict_x0(x_t, eps_theta + k_t * fields[c, torch.arange(n, device=dev)], a_bar)
+        codes = [self._frozen(self.encoder, v).reshape(n, self.n_units, self.unit_dim) for v in (x0_hat, x0_hat_c)]
+        dis = disentangling_loss(z.detach().reshape(n, self.n_units, self.unit_dim), *codes, c)
+        return {"loss": recon + self.lambda_d * dis, "recon": recon, "disentangle": dis}
