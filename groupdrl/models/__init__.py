@@ -18,6 +18,7 @@ from groupdrl.models.quessard import Quessard
 from groupdrl.models.annealed_vae import AnnealedVAE
 from groupdrl.models.beta_tcvae import BetaTCVAE
 from groupdrl.models.dip_vae import DIPVAEI, DIPVAEII
+from groupdrl.models.disdiff import DisDiff
 from groupdrl.models.factor_vae import FactorVAE
 from groupdrl.models.infogan import InfoGAN
 from groupdrl.models.joint_vae import JointVAE
@@ -25,7 +26,7 @@ from groupdrl.models.rf_vae import RFVAE
 
 _REGISTRY: dict[str, type[Model]] = {cls.name: cls for cls in (
     BetaVAE, ForwardVAE, HAE, LSBDVAE, Quessard,
-    AnnealedVAE, BetaTCVAE, DIPVAEI, DIPVAEII, FactorVAE, InfoGAN, JointVAE, RFVAE)}
+    AnnealedVAE, BetaTCVAE, DIPVAEI, DIPVAEII, DisDiff, FactorVAE, InfoGAN, JointVAE, RFVAE)}
 
 
 def names() -> list[str]:
@@ -58,5 +59,5 @@ def get(name: str, world, *, seed: int = 0, **hparams) -> Model:
 
 
 __all__ = ["DATA_KINDS", "VAE", "Model", "BetaVAE", "ForwardVAE", "HAE", "LSBDVAE", "Quessard",
-           "AnnealedVAE", "BetaTCVAE", "DIPVAEI", "DIPVAEII", "FactorVAE", "InfoGAN", "JointVAE", "RFVAE",
-           "get", "model_class", "names"]
+           "AnnealedVAE", "BetaTCVAE", "DIPVAEI", "DIPVAEII", "DisDiff", "FactorVAE", "InfoGAN", "JointVAE",
+           "RFVAE", "get", "model_class", "names"]
