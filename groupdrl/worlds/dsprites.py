@@ -1,9 +1,11 @@
 """dSprites (Matthey et al. 2017), rendered procedurally: shape × scale × orientation × posX × posY."""
 from __future__ import annotations
 
+import math
+
 import torch
 
-from groupdrl.worlds._render import check_size, offsets, rotate, turns
+from groupdrl.worlds._render import check_size, rotate, turns
 from groupdrl.worlds.world import Factor, World
 
 SHAPES = ("square", "ellipse", "heart")
@@ -73,21 +75,29 @@ def dsprites(periodic: bool = False, image_size: int = 64, name: str | None = No
     else:
         margin = EXTENT * RADIUS * size + 0.5
         centre_of = lambda i: margin + (size - 2 * margin) * i.float() / (N_POS - 1)  # noqa: E731
-    wrap = size if periodic else None
+    # the sprite is drawn in a (2h+1)² window around its centre pixel, h covering the largest reach
+    window = torch.arange(-(math.ceil(EXTENT * RADIUS * size) + 1), math.ceil(EXTENT * RADIUS * size) + 2)
 
     def render(states: torch.Tensor) -> torch.Tensor:
-        shape = states[:, 0]
-        radius = RADIUS * size * scales[states[:, 1]]
+        n, shape = len(states), states[:, 0]
+        radius = (RADIUS * size * scales[states[:, 1]])[:, None]
         angle = turns(torch.remainder(states[:, 2], period[shape]), N_ORIENTATION)
-        dx = offsets(size, centre_of(states[:, 3]), wrap)[:, None, :] / radius[:, None, None]
-        dy = -offsets(size, centre_of(states[:, 4]), wrap)[:, :, None] / radius[:, None, None]  # y up
-        u, v = rotate(dx, dy, angle)
-        out = torch.empty_like(u)
+        cx, cy = centre_of(states[:, 3]), centre_of(states[:, 4])
+        cols = torch.floor(cx).long()[:, None] + window  # (n, K) pixel columns, possibly off the image
+        rows = torch.floor(cy).long()[:, None] + window
+        dx = (cols + 0.5 - cx[:, None]) / radius  # exact offsets when the centre is a multiple of 1/2
+        dy = (cy[:, None] - rows - 0.5) / radius  # y up
+        u, v = rotate(dx[:, None, :], dy[:, :, None], angle)
+        lit = torch.empty_like(u)
         for k, fn in enumerate((_square, _ellipse, _heart)):
-            rows = (shape == k).nonzero()[:, 0]
-            if len(rows):
-                out[rows] = fn(u[rows], v[rows]).float()
-        return out[:, None]
+            idx = (shape == k).nonzero()[:, 0]
+            if len(idx):
+                lit[idx] = fn(u[idx], v[idx]).float()
+        if not periodic:  # the margin keeps sprites inside; drop off-image window pixels all the same
+            lit *= ((rows >= 0) & (rows < size))[:, :, None] & ((cols >= 0) & (cols < size))[:, None, :]
+        # periodic: window pixels wrap around the torus (the window is narrower than the image)
+        index = torch.remainder(rows, size)[:, :, None] * size + torch.remainder(cols, size)[:, None, :]
+        return torch.zeros(n, size * size).scatter_(1, index.view(n, -1), lit.view(n, -1)).view(n, 1, size, size)
 
     factors = [
         Factor("shape", len(SHAPES), values=(0.0, 1.0, 2.0)),
