@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-from scipy.linalg import subspace_angles
 
 from groupdrl.verify.group.equivariance import Action, Coordinates
 
@@ -70,7 +69,8 @@ def moved_fixed_projector(maps: list[np.ndarray], weights: list[int], cov: np.nd
     white = vec0 @ np.diag(1 / np.sqrt(np.maximum(lam0, 0) + floor + 1e-300)) @ vec0.T
     unwhite = np.linalg.inv(white)
     wmaps = [white @ a @ unwhite for a in maps]
-    change = sum(w * (a - eye) @ (a - eye).T for a, w in zip(wmaps, weights))
+    spread = white @ cov @ white  # ≈ I, smaller on directions below the variance floor
+    change = sum(w * (a - eye) @ spread @ (a - eye).T for a, w in zip(wmaps, weights))
     lam, vec = np.linalg.eigh(change)
     rank = int((lam > SUBSPACE_RTOL * lam.sum()).sum()) if lam.sum() > 1e-12 * sum(weights) else 0
     if rank == 0:
@@ -102,10 +102,14 @@ def pieces(projectors: list[np.ndarray]) -> list[tuple[frozenset, np.ndarray]]:
     return out
 
 
-def block_shares(projectors: list[np.ndarray], deltas: np.ndarray, factor: np.ndarray, k: int) -> np.ndarray:
-    """``(k, b)`` pooled shares: ``Σ‖P_b Δ‖² / Σ_b' Σ‖P_b' Δ‖²`` over the changes of each factor."""
-    energy = np.stack([((deltas @ p.T) ** 2).sum(1) for p in projectors], 1)
-    out = np.zeros((k, len(projectors)))
+def block_shares(maps: list[np.ndarray], deltas: np.ndarray, factor: np.ndarray, k: int) -> np.ndarray:
+    """``(k, b)`` pooled shares ``Σ‖K_b Δ‖² / Σ_b' Σ‖K_b' Δ‖²`` over the changes of each factor.
+
+    ``K_b`` (``m_b × d``) gives the energy of block ``b``: ``‖P_b Δ‖² = ‖K_b Δ‖²`` (``P_b = B_b K_b``
+    with orthonormal ``B_b``).
+    """
+    energy = np.stack([((deltas @ m.T) ** 2).sum(1) for m in maps], 1)
+    out = np.zeros((k, len(maps)))
     for i in range(k):
         e = energy[factor == i].sum(0)
         if e.sum() > 0:
@@ -113,11 +117,26 @@ def block_shares(projectors: list[np.ndarray], deltas: np.ndarray, factor: np.nd
     return out
 
 
+def _orthonormal_factor(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``P = B K`` with ``B`` orthonormal columns spanning ``Im P``."""
+    b = _orth(p)
+    return b, b.T @ p
+
+
+def smallest_angle(u: np.ndarray, w: np.ndarray) -> float:
+    """Smallest principal angle between ``span u`` and ``span w`` (radians), accurate for small angles."""
+    qu, qw = np.linalg.qr(u)[0], np.linalg.qr(w)[0]
+    if qu.shape[1] > qw.shape[1]:
+        qu, qw = qw, qu
+    sines = np.linalg.svd(qu - qw @ (qw.T @ qu), compute_uv=False)
+    return float(np.arcsin(np.clip(sines.min(), 0.0, 1.0)))
+
+
 def _angles(subspaces: list[np.ndarray]) -> tuple[float | None, tuple[int, int] | None]:
     best, pair = None, None
     for i, j in combinations(range(len(subspaces)), 2):
         if subspaces[i].shape[1] and subspaces[j].shape[1]:
-            a = float(np.min(subspace_angles(subspaces[i], subspaces[j])))
+            a = smallest_angle(subspaces[i], subspaces[j])
             if best is None or a < best:
                 best, pair = a, (i, j)
     return best, pair
@@ -126,7 +145,8 @@ def _angles(subspaces: list[np.ndarray]) -> tuple[float | None, tuple[int, int] 
 def _finish(subspaces, projectors, deltas, factor, k, entangled) -> Decomposition:
     d = deltas.shape[1]
     rest = np.eye(d) - sum(projectors, np.zeros((d, d)))
-    shares = block_shares(list(projectors) + [rest], deltas, factor, k)
+    maps = [_orthonormal_factor(p)[1] for p in list(projectors) + [rest]]
+    shares = block_shares(maps, deltas, factor, k)
     angle, pair = _angles(subspaces)
     return Decomposition(list(subspaces), list(projectors), shares[:, :k], shares[:, k], angle, pair, entangled)
 
@@ -155,12 +175,13 @@ def decompose(projs: list[np.ndarray], coords: Coordinates, deltas: np.ndarray, 
     found = pieces(projs) if r else []
     basis = np.concatenate([b for _, b in found], 1) if found else np.zeros((r, 0))
     coef = np.linalg.pinv(basis)
-    lifted, start = [], 0
+    lifted, energies, start = [], [], 0
     for _, b in found:
         n = b.shape[1]
-        lifted.append(coords.U @ b @ coef[start:start + n] @ coords.U.T)
+        energies.append(coef[start:start + n] @ coords.U.T)  # ‖U b a‖ = ‖a‖: b, U orthonormal
+        lifted.append(coords.U @ b @ energies[-1])
         start += n
-    piece_shares = block_shares(lifted, deltas, factor, k) if lifted else np.zeros((k, 0))
+    piece_shares = block_shares(energies, deltas, factor, k) if found else np.zeros((k, 0))
     owner = []
     for col, (a, _) in enumerate(found):
         owner.append(None if not a else max(sorted(a), key=lambda j: piece_shares[j, col]))

@@ -20,6 +20,23 @@ from scipy.spatial import cKDTree
 from groupdrl.verify.group.sampling import Pairs
 
 COLLISION_RTOL = 1e-6
+KDTREE_MAX_DIM = 16
+CHUNK = 512
+
+
+def nearest_other(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and exact distance to the nearest *other* row of ``x`` (k-d tree in low dimension,
+    chunked brute force otherwise)."""
+    if x.shape[1] <= KDTREE_MAX_DIM:
+        dist, nn = cKDTree(x).query(x, k=2)
+        return nn[:, 1], dist[:, 1]
+    sq = (x ** 2).sum(1)
+    nn = np.empty(len(x), dtype=np.int64)
+    for start in range(0, len(x), CHUNK):
+        block = sq[start:start + CHUNK, None] + sq[None, :] - 2 * x[start:start + CHUNK] @ x.T
+        block[np.arange(len(block)), np.arange(start, start + len(block))] = np.inf
+        nn[start:start + CHUNK] = block.argmin(1)
+    return nn, np.sqrt(((x - x[nn]) ** 2).sum(1))
 
 
 def nonlinear_scores(pairs: Pairs, state_index: np.ndarray, total: float) -> dict:
@@ -34,10 +51,9 @@ def nonlinear_scores(pairs: Pairs, state_index: np.ndarray, total: float) -> dic
         if len(idx) < 2:
             continue
         x, y = pairs.x[idx], pairs.y[idx]
-        dist, nn = cKDTree(x).query(x, k=2)
-        other = nn[:, 1]
+        other, dist = nearest_other(x)
         err = ((y - y[other]) ** 2).sum(1)
-        hit = dist[:, 1] <= eps
+        hit = dist <= eps
         defect += float(err[hit].sum())
         collisions += int(hit.sum())
         knn += float(err.sum())

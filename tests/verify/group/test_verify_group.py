@@ -103,6 +103,14 @@ def test_constant_encoder_is_not_disentangled_without_division_by_zero():
     json.dumps(r.to_dict())
 
 
+def test_constant_and_tiny_junk_dimensions_do_not_change_the_verdict():
+    junk = lookup(3, dim=3, scale=1e-5)
+    enc = lambda o: torch.cat([exact(o), junk(o), torch.ones(len(o), 2, dtype=torch.float64)], 1)  # noqa: E731
+    r = verify_group(enc, make_world(), n_states=N)
+    assert r.disentangled, r.reasons
+    assert r.subspace_dims == [2, 2] and r.latent_dim == 9
+
+
 def test_invariant_factor_has_no_subspace():
     a_only = lambda o: exact(o)[:, :2]  # noqa: E731  ignores b
     r = verify_group(a_only, make_world(), n_states=N)
