@@ -51,7 +51,7 @@ class LearnedRepresentation(nn.Module):
     as in the homomorphism autoencoder (Keurti et al. 2023, "Homomorphism
     Autoencoder — Learning Group Structured Representations from Observed
     Transitions", ICML): ``rho(g) = matrix_exp(MLP(g))``. Every ``rho(g)`` is in
-    SO(d) and block-diagonal by construction, and ``rho(e) = I`` exactly (so a factor's
+    SO(d) (GL+(d) with ``orthogonal=False``) and block-diagonal by construction, and ``rho(e) = I`` exactly (so a factor's
     identity leaves every block fixed, as Higgins et al. 2018 require); being a homomorphism is what
     training must achieve (check it with ``groupdrl.testing.assert_homomorphism`` on
     :meth:`to_representation`). Orientation-reversing blocks (det −1, such as the
@@ -70,6 +70,9 @@ class LearnedRepresentation(nn.Module):
         trivially on 0 dimensions); for a single group: its dimension.
     hidden : int or sequence of int
         Hidden widths of each factor's MLP.
+    orthogonal : bool
+        ``A_i`` skew-symmetric (``so(d_i)``, ``rho`` orthogonal; default) or a general
+        matrix (``gl(d_i)``, ``rho(g)`` invertible with positive determinant).
 
     Examples
     --------
@@ -82,8 +85,10 @@ class LearnedRepresentation(nn.Module):
     name = "learned"
     basis = None
 
-    def __init__(self, G: Group, dims: int | Mapping[str, int], hidden: int | Sequence[int] = 64) -> None:
+    def __init__(self, G: Group, dims: int | Mapping[str, int], hidden: int | Sequence[int] = 64,
+                 orthogonal: bool = True) -> None:
         super().__init__()
+        self.orthogonal = bool(orthogonal)
         if not isinstance(G, Group):
             raise TypeError(f"G: expected a groupdrl Group, got {type(G).__name__}")
         self.group = G
@@ -104,23 +109,26 @@ class LearnedRepresentation(nn.Module):
         for k, d in sizes.items():
             self.blocks[k] = slice(start, start + d)
             start += d
-            if d > 1:  # a 1-D block of SO(1) is the trivial representation: nothing to learn
-                self.nets[f"f_{k}"] = MLP(_feature_dim(factors[k]), hidden, d * (d - 1) // 2, out_bias=False)
+            n_coeffs = d * (d - 1) // 2 if self.orthogonal else d * d
+            if n_coeffs:  # a 1-D block of SO(1) is the trivial representation: nothing to learn
+                self.nets[f"f_{k}"] = MLP(_feature_dim(factors[k]), hidden, n_coeffs, out_bias=False)
         self.dim = start
         self._factors = factors
 
     def _block(self, name: str, g: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         d = self.blocks[name].stop - self.blocks[name].start
-        if d == 1:
+        if f"f_{name}" not in self.nets:
             return torch.ones(len(g), 1, 1, dtype=dtype)
         group = self._factors[name]
         feats = element_features(group, group.cat([g, group.identity(1)]), dtype)
         out = self.nets[f"f_{name}"](feats)
         coeffs = out[:-1] - out[-1:]  # A(e) = 0, so rho(e) = I exactly
+        if not self.orthogonal:
+            return torch.linalg.matrix_exp(coeffs.reshape(len(g), d, d))
         rows, cols = torch.triu_indices(d, d, offset=1)
-        lower = coeffs.new_zeros(len(g), d, d)
-        lower[:, rows, cols] = coeffs
-        return torch.linalg.matrix_exp(lower - lower.transpose(1, 2))
+        upper = coeffs.new_zeros(len(g), d, d)
+        upper[:, rows, cols] = coeffs
+        return torch.linalg.matrix_exp(upper - upper.transpose(1, 2))
 
     def forward(self, g: object, dtype: torch.dtype | None = None) -> torch.Tensor:
         """``rho(g)`` as an ``(n, dim, dim)`` tensor (``dtype`` defaults to torch's default dtype)."""
@@ -140,8 +148,8 @@ class LearnedRepresentation(nn.Module):
         return {name: eye[:, sl] for name, sl in self.blocks.items()}
 
     def is_orthogonal(self, n: int = 16, atol: float = 1e-8) -> bool:
-        """Always ``True``: ``matrix_exp`` of a skew-symmetric matrix is orthogonal."""
-        return True
+        """``orthogonal``: ``matrix_exp`` of a skew-symmetric matrix is orthogonal (the arguments are unused)."""
+        return self.orthogonal
 
     def to_representation(self) -> Representation:
         """A frozen :class:`~groupdrl.groups.Representation` evaluating the current parameters without grad."""

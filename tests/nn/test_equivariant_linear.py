@@ -6,7 +6,7 @@ import torch
 from hypothesis import strategies as st
 
 from groupdrl.groups import SO2, SO3, Cyclic, Dihedral, Product, Torus
-from groupdrl.nn import EquivariantLinear, EquivariantMLP, NormNonlinearity
+from groupdrl.nn import EquivariantLinear, EquivariantMLP, NormNonlinearity, export
 from groupdrl.nn.equivariant_linear import equivariant_basis
 from groupdrl.nn.norm_nonlinearity import irreducible_blocks
 from groupdrl.testing import assert_equivariant
@@ -166,3 +166,20 @@ def test_norm_nonlinearity_is_nonlinear_and_equivariant():
     z = torch.tensor([[3.0, 4.0, -2.0, 0.0, 0.05]], dtype=torch.float64)
     # |(3, 4)| = 5 -> 4.9; trivial -2 -> relu(-2.1) = 0; |(0, 0.05)| = 0.05 -> 0
     assert torch.allclose(nl(z), torch.tensor([[3 * 0.98, 4 * 0.98, 0.0, 0.0, 0.0]], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("case", ["dihedral", "so2", "product"])
+def test_export_linear_and_mlp(case):
+    rep_in, rep_out = CASES[case]()
+    torch.manual_seed(0)
+    lin = EquivariantLinear(rep_in, rep_out)
+    mlp = EquivariantMLP(rep_in, rep_in + rep_out, rep_out)
+    x = torch.randn(5, rep_in.dim)
+    for module in (lin, mlp):
+        plain = export(module)
+        assert not any(isinstance(m, (EquivariantLinear, EquivariantMLP)) for m in plain.modules())
+        with torch.no_grad():
+            assert torch.allclose(plain(x), module(x), atol=1e-6)
+    assert isinstance(export(lin), torch.nn.Linear)
+    with pytest.raises(TypeError, match="module"):
+        export(torch.nn.ReLU())

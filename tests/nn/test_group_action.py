@@ -59,6 +59,20 @@ def test_gradient_reaches_mlp_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
 
+def test_general_linear_blocks():
+    """orthogonal=False: A(g) is a general matrix, rho(g) invertible, block-diagonal, rho(e) = I."""
+    group = Product(x=Cyclic(5), r=SO2())
+    torch.manual_seed(2)
+    rho = LearnedRepresentation(group, {"x": 2, "r": 1}, orthogonal=False).double()
+    assert not rho.is_orthogonal()
+    g = {"x": torch.tensor([1, 0]), "r": torch.tensor([2.0, 0.0])}
+    r = rho(g, torch.float64).detach()
+    assert torch.equal(r[:, :2, 2], torch.zeros(2, 2)) and torch.equal(r[:, 2, :2], torch.zeros(2, 2))
+    assert float((r[0] @ r[0].T - torch.eye(3, dtype=torch.float64)).abs().max()) > 1e-3
+    assert torch.allclose(r[1], torch.eye(3, dtype=torch.float64), atol=1e-12)
+    assert bool((torch.linalg.det(r) > 0).all())
+
+
 def test_single_group_and_dtype():
     rho = LearnedRepresentation(SO2(), 4)
     assert rho.blocks == {"": slice(0, 4)}
