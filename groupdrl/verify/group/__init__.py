@@ -204,6 +204,9 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     gens = {names[i]: action.maps[(i, int(e[0]))] for i, e in enumerate(pairs.elements)
             if len(e) and (i, int(e[0])) in action.maps}
     reasons, notes = _judge(world, linear, tols, per_factor, relative, relations, hom, dec, nonlin)
+    if pairs.grid is None:
+        notes.append("D_LSBD not computed: it needs every factor periodic and at most "
+                     f"dlsbd_max_states = {dlsbd_max_states} states (the world has {world.num_states})")
     return GroupReport(
         disentangled=not reasons, reasons=reasons, **base, equivariance_error=float(res.mean()),
         equivariance_per_factor=per_factor, equivariance_relative=relative,

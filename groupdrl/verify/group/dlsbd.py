@@ -14,7 +14,9 @@ import numpy as np
 
 FREQUENCIES = np.arange(-10, 11)
 NOTE = ("upper bound on D_LSBD (Tonnaer et al. 2022): per factor, top-2 principal components of the "
-        "latent centred over that factor's grid axis, best integer frequency in [-10, 10]; 0 is optimal")
+        "latent centred over that factor's grid axis, best integer frequency in [-10, 10]; 0 is optimal; "
+        "when the top-2 principal plane is not unique the value depends on the SVD's choice "
+        "(proofs/g_dlsbd_bound.md)")
 
 
 def subgroup_bound(grid: np.ndarray, axis: int) -> tuple[float, int]:
