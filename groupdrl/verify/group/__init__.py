@@ -60,8 +60,9 @@ def _subspaces(subspaces, world: World, d: int) -> list[np.ndarray]:
             raise ValueError(f"subspaces: unknown factor names {unknown}; factors are {list(names)}")
         subspaces = [subspaces.get(n, np.zeros((d, 0))) for n in names]
     if not isinstance(subspaces, (list, tuple)) or len(subspaces) != len(names):
+        size = len(subspaces) if hasattr(subspaces, "__len__") else "?"
         raise ValueError(f"subspaces: expected {len(names)} bases (one per factor {list(names)}), "
-                         f"got {type(subspaces).__name__} of length {len(subspaces) if hasattr(subspaces, '__len__') else '?'}")
+                         f"got {type(subspaces).__name__} of length {size}")
     out = []
     for n, z in zip(names, subspaces):
         z = z.detach().cpu().numpy() if isinstance(z, torch.Tensor) else np.asarray(z)
@@ -144,7 +145,19 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     The action is linear about a fitted centre ``c`` (see :mod:`.equivariance`); the errors are
     normalised by the total latent variance ``E‖h(x) − h̄‖²`` so that a collapsed code cannot
     pass, and per factor also by the variance ``V_i`` of the part of the latent that ``G_i``
-    moves (``equivariance_relative``), so that a factor with a small latent scale is not let off. Subspaces and leakage: :mod:`.decomposition`; relations: :mod:`.homomorphism`.
+    moves (``equivariance_relative``), so that a factor with a small latent scale is not let off.
+    Subspaces and leakage: :mod:`.decomposition`; relations: :mod:`.homomorphism`.
+
+    Examples
+    --------
+    >>> import math, torch
+    >>> from groupdrl.worlds import Factor, World
+    >>> world = World([Factor("a", 8), Factor("b", 6)], render=lambda s: s.float())
+    >>> def code(obs):  # (cos, sin) of each factor's angle: linearly disentangled
+    ...     t = 2 * math.pi * obs / torch.tensor([8.0, 6.0])
+    ...     return torch.cat([t[:, :1].cos(), t[:, :1].sin(), t[:, 1:].cos(), t[:, 1:].sin()], 1)
+    >>> verify_group(code, world, n_states=200).disentangled
+    True
     """
     _validate(encoder, world, rho, n_states, n_elements, seed)
     tols = _tolerances(tol)
@@ -154,6 +167,8 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     pairs = sample_pairs(encoder, world, n_states, n_elements, rng, gen, _check_int(batch_size, "batch_size", 1),
                          grid)
     d = pairs.latents.shape[1]
+    if len(pairs.x) == 0:
+        raise ValueError(f"n_states: the {n_states} sampled states admit no valid move; sample more states")
     if rho is not None and rho.dim != d:
         raise ValueError(f"rho: dimension {rho.dim} does not match the latent dimension {d}")
     if subspaces is not None:
@@ -198,6 +213,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     fi, g = int(pairs.factor[worst]), int(pairs.element[worst])
     counterexample = {
         "state": dict(zip(names, pairs.states[pairs.source[worst]].tolist())), "factor": names[fi], "element": g,
+        "moved_state": dict(zip(names, pairs.target_states[worst].tolist())),
         "shift": int(signed_shift(world, fi, g)), "error": float(res[worst]),
         "h(x)": pairs.x[worst], "h(g·x)": pairs.y[worst],
         "predicted": action.centre + action.maps[(fi, g)] @ (pairs.x[worst] - action.centre)}
@@ -212,7 +228,8 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         equivariance_per_factor=per_factor, equivariance_relative=relative,
         equivariance_per_element=per_element, homomorphism_error=float(hom),
         relations=relations, leakage=dec.leakage, unassigned=dec.unassigned, subspaces=dec.subspaces,
-        min_principal_angle=dec.min_angle, min_angle_pair=dec.min_angle_pair, entangled_pieces=dec.entangled_pieces,
+        min_principal_angle=dec.min_angle, min_angle_pair=dec.min_angle_pair,
+        entangled_pieces=dec.entangled_pieces,
         dlsbd=dlsbd(pairs.grid, names) if pairs.grid is not None else None, nonlinear=nonlin,
         counterexample=counterexample, centre=action.centre, generators=gens, notes=notes,
         projectors=dec.projectors, _plot_data={"latents": pairs.latents, "states": pairs.states})

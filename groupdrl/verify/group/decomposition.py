@@ -151,7 +151,8 @@ def _finish(subspaces, projectors, deltas, factor, k, entangled) -> Decompositio
     return Decomposition(list(subspaces), list(projectors), shares[:, :k], shares[:, k], angle, pair, entangled)
 
 
-def factor_projectors(action: Action, coords: Coordinates, counts: dict[tuple[int, int], int], k: int) -> list[np.ndarray]:
+def factor_projectors(action: Action, coords: Coordinates, counts: dict[tuple[int, int], int],
+                      k: int) -> list[np.ndarray]:
     """``P_i`` (projection onto ``Fix_i`` along ``Mov_i``, principal coordinates) for every factor."""
     cov = np.diag(coords.var) + np.outer(action.delta, action.delta)
     projs = []

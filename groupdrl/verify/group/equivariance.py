@@ -14,8 +14,12 @@ For a finite group acting on a G-invariant state distribution (periodic factors,
 the exact fixed point *is* the mean, so step 2 only absorbs the sampling error of ``h̄``. A
 translation (``h(g·x) = h(x) + t``, e.g. a β-VAE "line" code of a bounded position) has no fixed
 point; it is the limit of scalings about a centre moving off to infinity, which the radius
-excludes, so the residual stays large: translations do not pass as linear actions. The normalised error is ``E‖h(g·x) − c − ρ(g)(h(x) − c)‖² / E‖h(x) − h̄‖²``; the denominator
-is the total latent variance (independent of ``c``), so a far-away centre cannot shrink it.
+excludes. Within the radius it is a scaling ``λ ≠ ±1``, no representation of ``C_N``, and the
+relation checks reject it (``proofs/f_affine_centre.md``, part 3); on a periodic factor its
+wrap-around already breaks equivariance.
+
+The normalised error is ``E‖h(g·x) − c − ρ(g)(h(x) − c)‖² / E‖h(x) − h̄‖²``; the denominator is
+the total latent variance (independent of ``c``), so a far-away centre cannot shrink it.
 """
 from __future__ import annotations
 

@@ -24,12 +24,13 @@ from groupdrl.worlds import World
 
 
 def relation_error(a: np.ndarray, b: np.ndarray, cov: np.ndarray, total: float) -> float:
-    """``tr((A − B) C (A − B)ᵀ) / total`` with ``C`` the second moment of ``h(x) − c`` (principal coordinates)."""
+    """``tr((A − B) C (A − B)ᵀ) / total``, ``C`` the second moment of ``h(x) − c`` (principal coordinates)."""
     diff = a - b
     return float(np.einsum("ij,jk,ik->", diff, cov, diff) / total)
 
 
-def cayley_extension(group: Group, gens: list[np.ndarray]) -> tuple[dict[int, np.ndarray], list[tuple[int, int, int]]]:
+def cayley_extension(group: Group,
+                     gens: list[np.ndarray]) -> tuple[dict[int, np.ndarray], list[tuple[int, int, int]]]:
     """Extend matrices ``gens[j]`` for ``group.generators()[j]`` along a BFS spanning tree of the Cayley graph.
 
     Returns ``rho`` (element index → matrix, ``rho[e] = I``, ``rho[u·s_j] = rho[u] gens[j]`` on tree edges)
@@ -71,7 +72,8 @@ def check_relations(world: World, action: Action, coords: Coordinates, elements:
     keys = sorted(gens)
     for a in range(len(keys)):
         for b in range(a + 1, len(keys)):
-            si, sj = gens[keys[a]], gens[keys[b]]
-            out.append({"relation": f"ρ(s_{names[keys[a]]})ρ(s_{names[keys[b]]}) = ρ(s_{names[keys[b]]})ρ(s_{names[keys[a]]})",
-                        "error": relation_error(si @ sj, sj @ si, cov, min(scales[keys[a]], scales[keys[b]]))})
+            i, j = keys[a], keys[b]
+            si, sj, ni, nj = gens[i], gens[j], names[i], names[j]
+            out.append({"relation": f"ρ(s_{ni})ρ(s_{nj}) = ρ(s_{nj})ρ(s_{ni})",
+                        "error": relation_error(si @ sj, sj @ si, cov, min(scales[i], scales[j]))})
     return out

@@ -124,7 +124,9 @@ class GroupReport:
 
     def to_markdown(self) -> str:
         """A Markdown report: verdict, reasons, errors, leakage matrix, subspaces, D_LSBD."""
-        f = lambda x: "–" if x is None else (f"{x:.3g}" if isinstance(x, (float, np.floating)) else str(x))  # noqa: E731
+        def f(x) -> str:
+            return "–" if x is None else (f"{x:.3g}" if isinstance(x, (float, np.floating)) else str(x))
+
         lines = ["# Group-theory disentanglement (Higgins et al. 2018)", "",
                  f"**Verdict: {'disentangled' if self.disentangled else 'not disentangled'}** "
                  f"({'linear' if self.linear else 'general'} definition; d = {self.latent_dim}, "

@@ -53,7 +53,8 @@ def test_entangled_code():
 
 
 def test_line_code():
-    # (θ − π)·s rotated by R(−θ): centroid (0, s·E[(θ−π)·(−sin θ)]) → D = 1 − 3/π² ≈ 0.696 (continuum)
+    # (θ − π)·s rotated by R(−θ): centroid (0, s·E[(θ−π)·(−sin θ)]),
+    # so D = 1 − 3/π² ≈ 0.696 in the continuum limit
     t1, t2 = grid(40, 40)
     out = dlsbd(np.stack([t1, t2], -1), NAMES)
     assert out["value"] == pytest.approx(1 - 3 / np.pi ** 2, abs=0.01)
