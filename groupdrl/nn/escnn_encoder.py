@@ -1,8 +1,10 @@
 """escnn-backed image encoder whose latent carries a chosen representation of the image-plane group."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -12,6 +14,22 @@ from groupdrl.nn._checks import check_batch, positive_int, positive_ints
 from groupdrl.nn.image_action import act_on_images
 
 GSPACES = ("rot2d", "fliprot2d", "so2")
+
+
+@contextlib.contextmanager
+def numpy_rng_isolated(seed: int = 0):
+    """Run a block with numpy's global RNG seeded by ``seed``, then restore the caller's state.
+
+    escnn computes some bases the first time they are needed (then caches them on
+    disk) with numpy's global RNG; this makes those draws deterministic and leaves
+    the user's global RNG as it was.
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
 
 
 def escnn_modules():
@@ -38,8 +56,12 @@ def _escnn_irrep_id(group: Group, spec: str) -> tuple:
         half = group.n // 2
         ids = {"trivial": (0, 0), "flip": (1, 0), "rot": (0, half), "rotflip": (1, half)}
         return ids[name] if name in ids else (1, int(name.split(":")[1]))
-    k = int(name.split(":")[1])
-    return (k % group.n,) if isinstance(group, Cyclic) else (k,)
+    k = int(name.split(":")[1]) % group.n if isinstance(group, Cyclic) else int(name.split(":")[1])
+    top = group.n // 2 if isinstance(group, Cyclic) else float("inf")
+    if not 0 <= k <= top:  # escnn has R(kθ) for 0 <= k (<= N/2) only; R(-kθ) is the same up to a reflection
+        raise ValueError(f"latent: {spec!r} of {group!r} has no escnn counterpart; use frequencies 0..{top} "
+                         f"(irrep:-k is irrep:k in a reflected basis)")
+    return (k,)
 
 
 _CACHED = ("filter", "expanded_bias")
@@ -157,8 +179,6 @@ class EquivariantImageEncoder(nn.Module):
         fourier_samples: int = 16,
     ) -> None:
         super().__init__()
-        gspaces, enn = escnn_modules()
-
         self.in_channels = positive_int(in_channels, "in_channels")
         self.image_size = positive_int(image_size, "image_size")
         widths = positive_ints(widths, "widths")
@@ -167,53 +187,61 @@ class EquivariantImageEncoder(nn.Module):
             raise ValueError(f"strides: expected {len(widths)} strides (one per width), each 1 or 2, got {strides}")
         down = 2 ** sum(s == 2 for s in strides)
         if image_size % down:
-            raise ValueError(f"image_size: must be divisible by {down} (2 ** number of stride-2 layers), got {image_size}")
-        if gspace == "rot2d":
-            self.group, space = Cyclic(positive_int(N, "N")), gspaces.rot2dOnR2(N)
-        elif gspace == "fliprot2d":
-            self.group, space = Dihedral(positive_int(N, "N")), gspaces.flipRot2dOnR2(N)
-        elif gspace == "so2":
-            freq = positive_int(maximum_frequency, "maximum_frequency")
-            self.group, space = SO2(), gspaces.rot2dOnR2(-1, maximum_frequency=max(freq, 1))
-        else:
+            raise ValueError(f"image_size: must be divisible by {down} (2 ** number of stride-2 layers), "
+                             f"got {image_size}")
+        if gspace not in GSPACES:
             raise ValueError(f"gspace: expected one of {GSPACES}, got {gspace!r}")
+        self.gspace = gspace
+        if gspace == "so2":
+            self.group: Group = SO2()
+        else:
+            self.group = (Cyclic if gspace == "rot2d" else Dihedral)(positive_int(N, "N"))
+        freq = positive_int(maximum_frequency, "maximum_frequency")
         if isinstance(latent, str) or not isinstance(latent, Sequence) or not latent:
             raise ValueError(f"latent: expected a non-empty sequence of irrep names such as ('irrep:1', 'trivial'), "
                              f"got {latent!r}")
         reps = [self.group.representation(spec) for spec in latent]  # raises on unknown names
+        if gspace == "so2" and any(abs(_escnn_irrep_id(self.group, s)[0]) > freq for s in latent):
+            raise ValueError(f"latent: SO(2) frequencies above maximum_frequency={freq} cannot be reached, got {latent}")
         self.out_rep: Representation = sum(reps[1:], reps[0])
-        self.gspace = gspace
-        fg = space.fibergroup
-        out_type = enn.FieldType(space, [fg.irrep(*_escnn_irrep_id(self.group, s)) for s in latent])
+        with numpy_rng_isolated():  # escnn's first-time basis computations draw from numpy's global RNG
+            self.in_type, self.net = self._build(widths, strides, hidden, latent, freq, fourier_samples, down)
+        self.out_dim = self.out_rep.dim
+        self._convs = [name for name, m in self.named_modules() if type(m).__name__ == "R2Conv"]
+        self.register_state_dict_post_hook(_drop_cached_filters)
+        self.register_load_state_dict_post_hook(_refresh_cached_filters)
 
-        def block(channels: int) -> tuple[enn.FieldType, enn.EquivariantModule]:
+    def _build(self, widths, strides, hidden, latent, freq, fourier_samples, down):
+        """escnn input field type and ``SequentialModule`` of the encoder."""
+        gspaces, enn = escnn_modules()
+        space = {"rot2d": lambda: gspaces.rot2dOnR2(self.group.n),
+                 "fliprot2d": lambda: gspaces.flipRot2dOnR2(self.group.n),
+                 "so2": lambda: gspaces.rot2dOnR2(-1, maximum_frequency=freq)}[self.gspace]()
+        fg = space.fibergroup
+
+        def block(channels: int):
             """Hidden field type of about ``channels`` channels and its non-linearity."""
-            if gspace == "so2":
-                irreps = fg.bl_irreps(freq)
-                nonlin = enn.FourierPointwise(space, max(1, channels // (2 * freq + 1)), irreps,
+            if self.gspace == "so2":
+                nonlin = enn.FourierPointwise(space, max(1, channels // (2 * freq + 1)), fg.bl_irreps(freq),
                                               function="p_relu", N=fourier_samples, inplace=False)
                 return nonlin.in_type, nonlin
             ftype = enn.FieldType(space, [space.regular_repr] * max(1, channels // fg.order()))
             return ftype, enn.ReLU(ftype, inplace=True)
 
-        self.in_type = enn.FieldType(space, [space.trivial_repr] * self.in_channels)
-        layers: list[enn.EquivariantModule] = []
-        prev = self.in_type
+        in_type = enn.FieldType(space, [space.trivial_repr] * self.in_channels)
+        layers, prev = [], in_type
         for w, s in zip(widths, strides):
             ftype, nonlin = block(w)
             layers += [enn.R2Conv(prev, ftype, 4 if s == 2 else 3, stride=s, padding=1), nonlin]
             prev = ftype
         ftype, nonlin = block(positive_int(hidden, "hidden"))
-        side = image_size // down
+        side = self.image_size // down
         # escnn's default basis for a 2x2 kernel (one ring at radius 0) misses its four pixels at radius
         # 1/sqrt(2): sample there, with frequencies up to 2 (what four points on a circle resolve)
         extra = {"rings": [0.0, 0.5**0.5], "frequencies_cutoff": lambda r: 3.0 * r} if side == 2 else {}
+        out_type = enn.FieldType(space, [fg.irrep(*_escnn_irrep_id(self.group, s)) for s in latent])
         layers += [enn.R2Conv(prev, ftype, side, **extra), nonlin, enn.R2Conv(ftype, out_type, 1)]
-        self.net = enn.SequentialModule(*layers)
-        self.out_dim = out_type.size
-        self._convs = [name for name, m in self.named_modules() if isinstance(m, enn.R2Conv)]
-        self.register_state_dict_post_hook(_drop_cached_filters)
-        self.register_load_state_dict_post_hook(_refresh_cached_filters)
+        return in_type, enn.SequentialModule(*layers)
 
     def export(self) -> nn.Module:
         """A plain torch ``nn.Sequential`` computing this encoder in eval mode (see :func:`groupdrl.nn.export`)."""

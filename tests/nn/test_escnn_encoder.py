@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -163,15 +164,24 @@ def test_out_rep_and_shapes(encoders):
         ({"gspace": "rot3d"}, ValueError, "gspace: expected one of"),
         ({"latent": ("irrep:x",)}, ValueError, "spec"),
         ({"latent": "irrep:1"}, ValueError, "latent"),
+        ({"latent": ("irrep:3",)}, ValueError, "latent: 'irrep:3' of Cyclic.4. has no escnn counterpart"),
         ({"image_size": 20}, ValueError, "image_size: must be divisible by 16"),
         ({"strides": (2, 2)}, ValueError, "strides: expected 4 strides"),
         ({"N": 0}, ValueError, "N must be a positive int"),
+        ({"gspace": "so2", "latent": ("irrep:4",)}, ValueError, "latent: SO.2. frequencies above maximum_frequency=3"),
     ],
 )
 def test_bad_arguments(kwargs, error, match):
     args = {"in_channels": 1, "image_size": 16, **kwargs}
     with pytest.raises(error, match=match):
         EquivariantImageEncoder(**args)
+
+
+def test_numpy_global_rng_untouched():
+    state = np.random.get_state()
+    EquivariantImageEncoder(1, 16, gspace="fliprot2d", N=3, widths=(12,), hidden=12, latent=("irrep:1",))
+    after = np.random.get_state()
+    assert after[2] == state[2] and np.array_equal(after[1], state[1])
 
 
 def test_bad_input_shape(encoders):
