@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-from groupdrl.groups import SO2, SO3, Cyclic, Dihedral, Group, Product, Representation, Torus
+from groupdrl.groups import SO3, Cyclic, Dihedral, Group, Product, Representation, Torus
 from groupdrl.nn._checks import positive_int, positive_ints
 from groupdrl.nn.mlp import MLP
 
@@ -59,7 +59,8 @@ class LearnedRepresentation(nn.Module):
 
     It exposes the interface of :class:`groupdrl.groups.Representation`: it is
     called as ``rho(g, dtype=None) -> (n, d, d)`` and has ``.dim``, ``.group``,
-    ``.name``, ``.blocks`` and ``.basis`` (``None``).
+    ``.name``, ``.blocks`` (``None`` for a single group), ``.basis`` (``None``),
+    ``subspaces()`` and ``is_orthogonal()``.
 
     Parameters
     ----------
@@ -103,11 +104,11 @@ class LearnedRepresentation(nn.Module):
         else:
             sizes = {"": positive_int(dims, "dims")}
         hidden = positive_ints(hidden, "hidden")
-        self.blocks: dict[str, slice] = {}
+        self._slices: dict[str, slice] = {}
         self.nets = nn.ModuleDict()
         start = 0
         for k, d in sizes.items():
-            self.blocks[k] = slice(start, start + d)
+            self._slices[k] = slice(start, start + d)
             start += d
             n_coeffs = d * (d - 1) // 2 if self.orthogonal else d * d
             if n_coeffs:  # a 1-D block of SO(1) is the trivial representation: nothing to learn
@@ -116,7 +117,7 @@ class LearnedRepresentation(nn.Module):
         self._factors = factors
 
     def _block(self, name: str, g: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-        d = self.blocks[name].stop - self.blocks[name].start
+        d = self._slices[name].stop - self._slices[name].start
         if f"f_{name}" not in self.nets:
             return torch.ones(len(g), 1, 1, dtype=dtype)
         group = self._factors[name]
@@ -138,12 +139,20 @@ class LearnedRepresentation(nn.Module):
         parts = g if isinstance(self.group, Product) else {"": g}
         n = self.group.batch_size(g)
         out = torch.zeros(n, self.dim, self.dim, dtype=work, device=None if param is None else param.device)
-        for name, sl in self.blocks.items():
+        for name, sl in self._slices.items():
             out[:, sl, sl] = self._block(name, parts[name], work)
         return out.to(dtype or torch.get_default_dtype())
 
+    @property
+    def blocks(self) -> dict[str, slice] | None:
+        """Factor name -> latent coordinates it acts on (products only; ``None`` for a single group,
+        as for :class:`~groupdrl.groups.Representation`)."""
+        return dict(self._slices) if isinstance(self.group, Product) else None
+
     def subspaces(self) -> dict[str, torch.Tensor]:
-        """Basis ``(d, d_i)`` (float64) of the subspace each factor acts on (coordinate blocks)."""
+        """Basis ``(d, d_i)`` (float64) of the subspace each factor acts on (products only)."""
+        if self.blocks is None:
+            raise ValueError("subspaces: a representation of a single group has no factor blocks")
         eye = torch.eye(self.dim, dtype=torch.float64)
         return {name: eye[:, sl] for name, sl in self.blocks.items()}
 
@@ -158,5 +167,4 @@ class LearnedRepresentation(nn.Module):
             with torch.no_grad():
                 return self(g, dtype)
 
-        blocks = self.blocks if isinstance(self.group, Product) else None
-        return Representation(self.group, fn, self.dim, self.name, blocks=blocks)
+        return Representation(self.group, fn, self.dim, self.name, blocks=self.blocks)

@@ -75,7 +75,7 @@ def test_general_linear_blocks():
 
 def test_single_group_and_dtype():
     rho = LearnedRepresentation(SO2(), 4)
-    assert rho.blocks == {"": slice(0, 4)}
+    assert rho.blocks is None and rho.dim == 4
     r = rho(torch.tensor([0.3]))
     assert r.dtype == torch.get_default_dtype() and r.shape == (1, 4, 4)
     assert rho(torch.tensor([0.3]), torch.float64).dtype == torch.float64
