@@ -5,8 +5,8 @@ A discriminator D: z ↦ 2 logits learns to tell samples of q(z) (class 0) from 
 
 The two players share one Adam (``fit`` builds it from :meth:`DiscriminatorVAE.param_groups`), and each
 player's loss reaches only its own parameters: the discriminator loss sees detached codes, and the VAE's TC
-term calls the discriminator with detached parameters. So one Adam step is the simultaneous step of the two
-separate optimisers of the papers.
+term calls the discriminator with detached parameters (:func:`frozen_call`, also used by InfoGAN and
+DisDiff). So one Adam step is the simultaneous step of the two separate optimisers of the papers.
 """
 from __future__ import annotations
 
@@ -51,6 +51,15 @@ def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None) -> t
     return torch.gather(z, 0, order)
 
 
+def frozen_call(module: nn.Module, *args):
+    """``module(*args)`` with the module's parameters detached: gradients reach the inputs only.
+
+    How one player's loss goes through another player's network without training it.
+    """
+    params = {k: v.detach() for k, v in module.named_parameters()}
+    return torch.func.functional_call(module, params, args)
+
+
 def split_halves(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The two batches the papers draw, taken as the halves of one batch of even size ≥ 4."""
     n = len(x)
@@ -80,8 +89,7 @@ class DiscriminatorVAE(VAE):
 
     def total_correlation(self, z: torch.Tensor) -> torch.Tensor:
         """TC ≈ mean(logit₀(z) − logit₁(z)), differentiable in ``z`` only (the discriminator is held fixed)."""
-        frozen = {k: v.detach() for k, v in self.discriminator.named_parameters()}
-        logits = torch.func.functional_call(self.discriminator, frozen, (z,))
+        logits = frozen_call(self.discriminator, z)
         return (logits[:, 0] - logits[:, 1]).mean()
 
     def discriminator_loss(self, z: torch.Tensor, z_other: torch.Tensor,

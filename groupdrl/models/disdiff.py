@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from groupdrl.models._discriminator import frozen_call
 from groupdrl.models._schedule import StepCounter
 from groupdrl.models.base import Model, is_image, make_encoder
 from groupdrl.nn import MLP
@@ -169,11 +170,6 @@ class DisDiff(Model):
 
         return encoder
 
-    def _frozen(self, module: nn.Module, *args) -> torch.Tensor:
-        """``module(*args)`` with its parameters detached (gradients reach the inputs only)."""
-        params = {k: v.detach() for k, v in module.named_parameters()}
-        return torch.func.functional_call(module, params, args)
-
     def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         x0 = batch["x"]
         n, dev = len(x0), x0.device
@@ -187,7 +183,7 @@ class DisDiff(Model):
             ddpm = F.mse_loss(self.ddpm(x_t, t), eps)
             return {"loss": ddpm, "ddpm": ddpm}
         self.counter.tick()
-        eps_theta = self._frozen(self.ddpm, x_t, t)
+        eps_theta = frozen_call(self.ddpm, x_t, t)
         z = self.encoder(x0)
         # G_ψ(x_t, z_c, t) for every unit c in one pass: z masked to unit c
         mask = torch.eye(self.n_units, device=dev, dtype=z.dtype).repeat_interleave(self.unit_dim, 1)
@@ -199,6 +195,6 @@ class DisDiff(Model):
         c = torch.randint(self.n_units, (n,), generator=generator, device=dev)
         x0_hat = predict_x0(x_t, eps_theta, a_bar)
         x0_hat_c = predict_x0(x_t, eps_theta + k_t * fields[c, torch.arange(n, device=dev)], a_bar)
-        codes = [self._frozen(self.encoder, v).reshape(n, self.n_units, self.unit_dim) for v in (x0_hat, x0_hat_c)]
+        codes = [frozen_call(self.encoder, v).reshape(n, self.n_units, self.unit_dim) for v in (x0_hat, x0_hat_c)]
         dis = disentangling_loss(z.detach().reshape(n, self.n_units, self.unit_dim), *codes, c)
         return {"loss": recon + self.lambda_d * dis, "recon": recon, "disentangle": dis}

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from groupdrl.models._discriminator import frozen_call
 from groupdrl.models.base import Model, check_likelihood, make_decoder, make_encoder, mean_observation
 
 #: Adam betas of both players (β1 = 0.5, as in InfoGAN and InfoGAN-CR).
@@ -132,8 +133,7 @@ class InfoGAN(Model):
                   + F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit))
                   - self.lambda_info * info_d)
         # G: through the critic with its parameters held fixed
-        frozen = {k: v.detach() for k, v in self.critic.named_parameters()}
-        g_logit, g_pred = torch.func.functional_call(self.critic, frozen, (fake,))
+        g_logit, g_pred = frozen_call(self.critic, fake)
         info = info_lower_bound(c, g_pred)
         g_loss = F.binary_cross_entropy_with_logits(g_logit, torch.ones_like(g_logit)) - self.lambda_info * info
         return {"loss": d_loss + g_loss, "d_loss": d_loss, "g_loss": g_loss, "mi": info}

@@ -93,6 +93,18 @@ def test_encode_shape_and_loss_reproducible_without_global_rng(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("world", [WORLD, flatland(n=4, image_size=16)], ids=["vector", "image16"])
+def test_default_hyperparameters_interface(name, world):
+    m = models.get(name, world)
+    b = batch(world, n=8)
+    assert torch.isfinite(m.loss(b, gen())["loss"])
+    z = m.encode(b["x"])
+    assert z.dim() == 2 and len(z) == 8
+    if hasattr(m, "decode"):
+        assert m.decode(z).shape == b["x"].shape
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_image_world_forward_backward(name):
     world = flatland(n=4, image_size=16)
     m = build(name, world=world, **({"disc_hidden": [16]} if name in ("factor_vae", "rf_vae") else {}))
@@ -369,7 +381,7 @@ def test_infogan_generates_and_encodes():
     assert m.sample(5, gen()).shape == (5, 8)
     assert m.decode(torch.zeros(5, 2)).shape == (5, 8)
     img = build("infogan", world=flatland(n=4, image_size=16))
-    x = img.sample(3, gen())
+    x = img.sample(3, gen()).detach()
     assert x.shape == (3, 1, 16, 16) and float(x.min()) >= 0 and float(x.max()) <= 1  # sigmoid for images
 
 
