@@ -148,6 +148,16 @@ def test_state_dict_round_trips_across_train_and_eval():
     b.load_state_dict(a.state_dict())
     with torch.no_grad():
         assert torch.allclose(b(x), expected, atol=1e-6)
+    # inside a larger model too (the hooks see prefixed keys)
+    torch.manual_seed(2)
+    c = EquivariantImageEncoder(1, 16, **SMALL, **CONFIGS["C4"])
+    parent_a, parent_c = torch.nn.Sequential(a).eval(), torch.nn.Sequential(c).eval()
+    assert not any(k.endswith(("filter", "expanded_bias")) for k in parent_a.state_dict())
+    with torch.no_grad():
+        assert not torch.allclose(parent_c(x), expected, atol=1e-3)
+    parent_c.load_state_dict(parent_a.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(parent_c(x), expected, atol=1e-6)
 
 
 def test_out_rep_and_shapes(encoders):
