@@ -61,6 +61,8 @@ def equivariant_basis(rep_in: Representation, rep_out: Representation) -> tuple[
     i.e. ``(rho_out(g) ⊗ I − I ⊗ rho_in(g)^T) vec(W) = 0`` (row-major ``vec``), as the
     null space of the stacked constraints (one SVD); likewise the invariant
     biases ``rho_out(g) b = b``. The bases are orthonormal (Frobenius / Euclidean).
+    The SVD costs ``O(m (d_in d_out)^3)`` for ``m`` constraint elements: instant up to
+    ``d_in d_out`` of a few hundred, seconds at a few thousand.
 
     Returns
     -------
