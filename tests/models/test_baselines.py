@@ -11,6 +11,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from groupdrl import models
 from groupdrl.models._discriminator import Discriminator, permute_dims, split_halves
@@ -209,6 +211,14 @@ def test_permute_dims_keeps_marginals_and_breaks_dependence():
     assert torch.equal(p, permute_dims(z, gen(1)))
 
 
+@given(n=st.integers(1, 40), d=st.integers(1, 5), seed=st.integers(0, 2**31))
+def test_permute_dims_permutes_each_column(n, d, seed):
+    z = torch.randn(n, d, generator=gen(seed))
+    p = permute_dims(z, gen(seed + 1))
+    assert p.shape == z.shape
+    assert torch.equal(torch.sort(p, 0).values, torch.sort(z, 0).values)
+
+
 def test_split_halves_needs_even_batch():
     a, b = split_halves(torch.arange(6.0)[:, None])
     assert a.flatten().tolist() == [0, 1, 2] and b.flatten().tolist() == [3, 4, 5]
@@ -275,6 +285,17 @@ def test_tc_decomposition_sums_to_kl_estimate(estimator):
     mi, tc, dim_kl = kl_decomposition(z, mu, logvar, dataset_size=1000, estimator=estimator)
     mc_kl = (log_normal(z, mu, logvar) - log_normal(z, 0 * z, 0 * z)).sum(1).mean()
     assert abs(float(mi + tc + dim_kl - mc_kl)) < 1e-12  # an identity: the log q(z) terms cancel
+
+
+@given(b=st.integers(2, 12), d=st.integers(1, 4), extra=st.integers(0, 1000), seed=st.integers(0, 2**31),
+       estimator=st.sampled_from(["mws", "mss"]))
+def test_tc_decomposition_identity_property(b, d, extra, seed, estimator):
+    z, mu, logvar = _posterior(b, d, seed)
+    n = b + extra
+    assert torch.allclose(log_importance_weights(b, n, dtype=torch.float64).exp().sum(1),
+                          torch.ones(b, dtype=torch.float64), atol=1e-12, rtol=0)
+    mc_kl = (log_normal(z, mu, logvar) - log_normal(z, 0 * z, 0 * z)).sum(1).mean()
+    assert abs(float(sum(kl_decomposition(z, mu, logvar, n, estimator)) - mc_kl)) < 1e-9
 
 
 def test_tc_decomposition_expectation_is_analytic_kl():
