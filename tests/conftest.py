@@ -19,6 +19,10 @@ settings.register_profile("thorough", max_examples=500, deadline=None, print_blo
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # one intra-op thread per xdist worker: two workers on two cores, no oversubscription
+    torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _default_dtype_untouched():
