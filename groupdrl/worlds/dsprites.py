@@ -75,8 +75,9 @@ def dsprites(periodic: bool = False, image_size: int = 64, name: str | None = No
     else:
         margin = EXTENT * RADIUS * size + 0.5
         centre_of = lambda i: margin + (size - 2 * margin) * i.float() / (N_POS - 1)  # noqa: E731
-    # the sprite is drawn in a (2h+1)² window around its centre pixel, h covering the largest reach
-    window = torch.arange(-(math.ceil(EXTENT * RADIUS * size) + 1), math.ceil(EXTENT * RADIUS * size) + 2)
+    # the sprite is drawn in a window of (2h+1)² pixels around its centre pixel, h > the largest reach
+    h = math.ceil(EXTENT * RADIUS * size) + 1
+    window = torch.arange(-h, h + 1)
 
     def render(states: torch.Tensor) -> torch.Tensor:
         n, shape = len(states), states[:, 0]
