@@ -14,6 +14,8 @@ from groupdrl.nn._checks import check_batch, positive_int, positive_ints
 from groupdrl.nn.image_action import act_on_images
 
 GSPACES = ("rot2d", "fliprot2d", "so2")
+#: Standard deviation (pixels) of the Gaussian blur before the 2x2 average of antialiased downsampling.
+BLUR_SIGMA = 0.66
 
 
 @contextlib.contextmanager
@@ -121,7 +123,7 @@ class EquivariantImageEncoder(nn.Module):
 
     On a pixel grid only rotations by multiples of 90° are exact; for ``SO(2)`` or
     ``C_8`` other angles are approximate (interpolation and sampled filters), and
-    stride-2 layers alias, so off-grid equivariance is much better with stride 1.
+    stride-2 convolutions alias: see ``antialias``.
     ``.double()`` works, but escnn samples its filter bases in float32, so the
     equivariance error in float64 stays at the float32 rounding (~1e-7 relative).
 
@@ -149,6 +151,14 @@ class EquivariantImageEncoder(nn.Module):
         Band limit of the hidden ``SO(2)`` fields.
     fourier_samples : int
         Angles sampled by the ``SO(2)`` non-linearity.
+    antialias : bool, optional
+        Replace each stride-2 convolution by a stride-1 3x3 convolution, its
+        non-linearity, a Gaussian blur (sigma 0.66 px) and a 2x2 average (Zhang 2019,
+        "Making Convolutional Networks Shift-Invariant Again"): about 2.3x the
+        convolution FLOPs, but several times smaller equivariance errors for
+        rotations off the pixel grid (median 2–4% instead of 16–31% of the latent
+        norm for ``so2`` on 64x64 smooth images). Quarter turns stay exact either way.
+        Default: on for ``so2``, off for ``rot2d`` / ``fliprot2d``.
 
     Attributes
     ----------
@@ -177,6 +187,7 @@ class EquivariantImageEncoder(nn.Module):
         latent: Sequence[str] = ("irrep:1", "trivial"),
         maximum_frequency: int = 3,
         fourier_samples: int = 16,
+        antialias: bool | None = None,
     ) -> None:
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
@@ -204,6 +215,7 @@ class EquivariantImageEncoder(nn.Module):
         if gspace == "so2" and any(abs(_escnn_irrep_id(self.group, s)[0]) > freq for s in latent):
             raise ValueError(f"latent: SO(2) frequencies above maximum_frequency={freq} cannot be reached, got {latent}")
         self.out_rep: Representation = sum(reps[1:], reps[0])
+        self.antialias = gspace == "so2" if antialias is None else bool(antialias)
         with numpy_rng_isolated():  # escnn's first-time basis computations draw from numpy's global RNG
             self.in_type, self.net = self._build(widths, strides, hidden, latent, freq, fourier_samples, down)
         self.out_dim = self.out_rep.dim
@@ -232,7 +244,12 @@ class EquivariantImageEncoder(nn.Module):
         layers, prev = [], in_type
         for w, s in zip(widths, strides):
             ftype, nonlin = block(w)
-            layers += [enn.R2Conv(prev, ftype, 4 if s == 2 else 3, stride=s, padding=1), nonlin]
+            if s == 2 and self.antialias:  # 3x3 conv, blur, 2x2 average: downsampling with little aliasing
+                layers += [enn.R2Conv(prev, ftype, 3, padding=1), nonlin,
+                           enn.PointwiseAvgPoolAntialiased2D(ftype, sigma=BLUR_SIGMA, stride=1),
+                           enn.PointwiseAvgPool2D(ftype, 2)]
+            else:
+                layers += [enn.R2Conv(prev, ftype, 4 if s == 2 else 3, stride=s, padding=1), nonlin]
             prev = ftype
         ftype, nonlin = block(positive_int(hidden, "hidden"))
         side = self.image_size // down

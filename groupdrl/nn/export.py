@@ -36,6 +36,14 @@ def _export_escnn(module: nn.Module) -> nn.Module:
 
     if isinstance(module, enn.FourierPointwise):
         return FourierReLU(module.A, module.Ainv, len(module.in_type))
+    if isinstance(module, enn.PointwiseAvgPoolAntialiased2D):
+        channels, _, k, _ = module.filter.shape
+        blur = nn.Conv2d(channels, channels, k, stride=module.stride, padding=module.padding, groups=channels,
+                         bias=False).to(module.filter.dtype)
+        blur.weight.data = module.filter.detach().clone()
+        return blur
+    if isinstance(module, enn.PointwiseAvgPool2D):
+        return nn.AvgPool2d(module.kernel_size, module.stride, module.padding, module.ceil_mode)
     if not hasattr(module, "export"):
         raise TypeError(f"module: no plain-torch export for escnn's {type(module).__name__}")
     return module.export()
@@ -45,8 +53,8 @@ def export(module: nn.Module) -> nn.Module:
     """A plain torch copy of ``module`` (no escnn, no basis expansion) computing the same function.
 
     - :class:`EquivariantImageEncoder` -> ``nn.Sequential`` of ``Conv2d`` (escnn's
-      ``R2Conv.export()``: the expanded filters), ``ReLU`` / :class:`FourierReLU` and a
-      final ``Flatten``;
+      ``R2Conv.export()``: the expanded filters; depthwise for the blur), ``ReLU`` /
+      :class:`FourierReLU`, ``AvgPool2d`` and a final ``Flatten``;
     - :class:`EquivariantLinear` -> ``nn.Linear`` holding ``W`` and ``b``;
     - :class:`EquivariantMLP` -> ``nn.Sequential`` of exported linears and copies of its
       non-linearities.
