@@ -4,8 +4,8 @@ Run ``.venv/bin/python benchmarks/render.py`` (a few minutes on 2 idle cores, fa
 they are shared); writes benchmarks/results/render.md. Measures, with 1 and 2 torch threads:
 
 - images/s of ``world.render`` on batches of 256 random states (dSprites bounded and
-  periodic, Shapes3D, 64×64), and of ``TransitionDataset.sample_batch(256)`` (two renders
-  plus drawing valid actions);
+  periodic, Shapes3D at 64×64; Arrow and Flatland at 32×32), and of
+  ``TransitionDataset.sample_batch(256)`` (two renders plus drawing valid actions);
 - the time of one training step (forward, backward, Adam) of ``groupdrl.nn.ConvEncoder``
   (conv 32-32-64-64 → FC256 → 20) on the same batch, with a squared-error loss;
 - the time to render the full dSprites grid (737,280 images) with ``render_grid`` (batches
@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from groupdrl.nn import ConvEncoder
-from groupdrl.worlds import TransitionDataset, dsprites, render_grid, shapes3d
+from groupdrl.worlds import TransitionDataset, arrow, dsprites, flatland, render_grid, shapes3d
 
 BATCH = 256
 
@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()
     worlds = [("dSprites (bounded)", dsprites()), ("dSprites (periodic)", dsprites(periodic=True)),
-              ("Shapes3D", shapes3d())]
+              ("Shapes3D", shapes3d()), ("Arrow 32×32", arrow()), ("Flatland 32×32", flatland(8, 32))]
     rows = []
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)
@@ -99,7 +99,8 @@ def main() -> None:
         "times (the process's, all threads) are the steadier measure of cost. Under such oversubscription "
         "torch with 2 threads spins in its OpenMP barriers, which is why 2 threads can cost more than 1.",
         "",
-        f"Batch {BATCH}, 64×64 images, median of {args.repeats} runs. *Train step*: forward + backward + "
+        f"Batch {BATCH}, 64×64 images unless marked 32×32, median of {args.repeats} runs. *Train step*: "
+        "forward + backward + "
         "Adam of `groupdrl.nn.ConvEncoder` (conv 32-32-64-64 → FC256 → 20) on the rendered batch. "
         "*Transitions*: `TransitionDataset.sample_batch` (valid actions of the whole group, two renders).",
         "",

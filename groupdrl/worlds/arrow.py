@@ -17,7 +17,8 @@ def arrow(n_orientations: int = 32, n_colours: int = 32, image_size: int = 32, s
 
     State ``(o, c)`` draws the arrow turned counter-clockwise by ``2π o / N`` from the +x
     axis (y up) in the fully saturated colour of hue ``c / M`` turns (HSV, value 1); pixel
-    values are the arrow's coverage (``supersample²`` samples per pixel) times that colour.
+    values are the arrow's coverage (``supersample²`` samples per pixel, computed once per
+    orientation) times that colour.
     The hue wraps exactly (hue ``M/M`` is hue 0); the arrow has no rotational symmetry, so
     the N orientations give distinct images (pixel rotations are only approximate, except
     quarter turns).
@@ -46,13 +47,19 @@ def arrow(n_orientations: int = 32, n_colours: int = 32, image_size: int = 32, s
     dx = coord[None, None, :]
     dy = -coord[None, :, None]  # y up
 
-    def render(states: torch.Tensor) -> torch.Tensor:
-        u, v = rotate(dx, dy, turns(states[:, 0], n_o))
+    def coverage(orientation: torch.Tensor) -> torch.Tensor:
+        u, v = rotate(dx, dy, turns(orientation, n_o))
         av = v.abs()
         shaft = (u >= SHAFT[0]) & (u <= SHAFT[1]) & (av <= SHAFT[2])
         head = (u >= HEAD[0]) & (av <= HEAD[2] * (HEAD[1] - u) / (HEAD[1] - HEAD[0]))
-        alpha = downsample((shaft | head).float(), ss)
+        return downsample((shaft | head).float(), ss)
+
+    tables: list[torch.Tensor] = []  # the arrow's coverage for each of the N orientations, built on first use
+
+    def render(states: torch.Tensor) -> torch.Tensor:
+        if not tables:
+            tables.append(coverage(torch.arange(n_o)))
         rgb = hsv_to_rgb(states[:, 1].float() / n_c)
-        return alpha[:, None] * rgb[:, :, None, None]
+        return tables[0][states[:, 0]][:, None] * rgb[:, :, None, None]
 
     return World([Factor("orientation", n_o), Factor("colour", n_c)], render, name)
