@@ -62,9 +62,10 @@ class _HistBoosting:
         self._rng = np.random.default_rng(self.random_state)
         self.edges_ = _bin_edges(x, self.max_bins or default_bins(n))
         xb = _binned(x, self.edges_)
+        self._row_offsets = np.arange(n) * n_features
         width = max(e.size for e in self.edges_) + 1
         onehot_t = scipy.sparse.csr_matrix(
-            (np.ones(n * n_features), (np.repeat(np.arange(n), n_features),
+            (np.ones(n * n_features, dtype=np.float32), (np.repeat(np.arange(n), n_features),
                                        (np.arange(n_features) * width + xb).ravel())),
             shape=(n, n_features * width)).T.tocsr()
         n_trees = 1 if n_classes <= 2 else n_classes
@@ -82,16 +83,17 @@ class _HistBoosting:
         self.leaves_ = np.zeros((self.n_estimators, n_trees, n_leaves))
         self.importances_ = np.zeros(n_features)
         trees = np.arange(n_trees)
-        root_counts = np.asarray(onehot_t.sum(axis=1)).reshape(n_features, width, 1, 1, 1)
+        root_counts = np.asarray(onehot_t.sum(axis=1), dtype=np.float32).reshape(n_features, width, 1, 1, 1)
         for stage in range(self.n_estimators):
             prob = expit(raw) if n_trees == 1 else softmax(raw, axis=1)
             resid = target - prob
             node = np.zeros((n, n_trees), dtype=np.int64)
-            hist = np.concatenate([(onehot_t @ resid).reshape(n_features, width, 1, n_trees, 1),
+            resid32 = resid.astype(np.float32)
+            hist = np.concatenate([(onehot_t @ resid32).reshape(n_features, width, 1, n_trees, 1),
                                    np.broadcast_to(root_counts, (n_features, width, 1, n_trees, 1))], axis=2)
             for depth in range(self.max_depth):
                 if depth > 0:
-                    hist = self._children(onehot_t, hist, resid, node)
+                    hist = self._children(onehot_t, hist, resid32, node)
                 first = 2 ** depth - 1
                 self._split(hist, stage, first, width)
                 node = self._descend(xb, node, stage, first)
@@ -112,7 +114,10 @@ class _HistBoosting:
         n, n_trees = resid.shape
         n_features, width, _, _, n_parents = parent.shape
         left = node[:, :, None] == 2 * np.arange(n_parents)
-        cols = np.concatenate([(resid[:, :, None] * left).reshape(n, -1), left.reshape(n, -1)], axis=1)
+        cols = np.empty((n, 2, n_trees, n_parents), dtype=np.float32)
+        np.multiply(resid[:, :, None], left, out=cols[:, 0])
+        cols[:, 1] = left
+        cols = cols.reshape(n, -1)
         hist_left = (onehot_t @ cols).reshape(n_features, width, 2, n_trees, n_parents)
         return np.stack([hist_left, parent - hist_left], axis=-1).reshape(
             n_features, width, 2, n_trees, 2 * n_parents)
@@ -120,6 +125,7 @@ class _HistBoosting:
     def _split(self, hist: np.ndarray, stage: int, first: int, width: int) -> None:
         """Best squared-error split of every node at this level (sklearn's tree criterion on bins)."""
         n_trees, n_nodes = hist.shape[3:]
+        hist = hist.astype(np.float64)
         left = np.cumsum(hist[:, :-1], axis=1)
         total = hist.sum(axis=1)[:, None]
         s_l, c_l = left[:, :, 0], left[:, :, 1]
@@ -141,9 +147,10 @@ class _HistBoosting:
 
     def _descend(self, xb: np.ndarray, node: np.ndarray, stage: int, first: int) -> np.ndarray:
         """Move every point one level down each tree of ``stage`` (nodes numbered level-wise)."""
-        trees = np.arange(node.shape[1])
-        feat = self.features_[stage][trees, first + node]
-        right = np.take_along_axis(xb, feat, axis=1) > self.thresholds_[stage][trees, first + node]
+        n_inner = self.features_.shape[2]
+        flat = node + (np.arange(node.shape[1]) * n_inner + first)
+        feat = self.features_[stage].ravel()[flat]
+        right = xb.ravel()[feat + self._row_offsets[:node.shape[0], None]] > self.thresholds_[stage].ravel()[flat]
         return 2 * node + right
 
     def _labels(self, raw: np.ndarray) -> np.ndarray:
@@ -152,6 +159,7 @@ class _HistBoosting:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         xb = _binned(x, self.edges_)
+        self._row_offsets = np.arange(x.shape[0]) * x.shape[1]
         n_trees = self.features_.shape[1]
         raw = np.tile(self.init_, (x.shape[0], 1))
         trees = np.arange(n_trees)

@@ -19,7 +19,8 @@ Encoder = Callable[[torch.Tensor], Any]
 def check_codes(codes: Any, name: str = "codes", n: int | None = None, min_rows: int = 2) -> np.ndarray:
     """Return ``codes`` as a finite float64 (n, d) array or raise ValueError naming ``name``."""
     if isinstance(codes, torch.Tensor):
-        codes = codes.detach().cpu().numpy()
+        codes = codes.detach().cpu()
+        codes = (codes.double() if codes.is_floating_point() else codes).numpy()
     arr = np.asarray(codes)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")

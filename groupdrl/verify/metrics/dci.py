@@ -62,7 +62,8 @@ def dci(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
     c, f, ct, ft = train_test(encoder, world, codes, factors, codes_test, factors_test, n_train, n_test, seed,
                               batch_size)
     keep = varying(f)
-    fits = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(_fit)(estimator, c, f[:, j], ct, ft[:, j], seed) for j in keep)
+    fits = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_fit)(estimator, c, f[:, j], ct, ft[:, j], seed) for j in keep)
     importance = np.zeros((c.shape[1], f.shape[1]))
     importance[:, keep] = np.stack([imp for imp, _, _ in fits], axis=1)
     return {"disentanglement": disentanglement(importance[:, keep]),

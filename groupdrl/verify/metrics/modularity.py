@@ -69,5 +69,6 @@ def _auc(clf: LogisticRegression, x: np.ndarray, y: np.ndarray, name: str) -> fl
     onehot = y[:, None] == clf.classes_[None, :]
     cols = [i for i in range(onehot.shape[1]) if 0 < onehot[:, i].sum() < y.size]
     if not cols:
-        raise ValueError(f"{name}: a factor that varies in training is constant here; ROC-AUC needs two classes")
+        raise ValueError(f"{name}: a factor that varies in training is constant here; "
+                         "ROC-AUC needs two classes")
     return float(roc_auc_score(onehot[:, cols], clf.predict_proba(x)[:, cols], average="macro"))
