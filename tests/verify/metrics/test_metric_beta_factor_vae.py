@@ -58,13 +58,13 @@ def test_constant_factor_and_duplicated_dims():
 
 def test_deterministic_and_independent_of_batch_size():
     world, enc = GridWorld(), rotated_encoder(3)
-    a = beta_vae_score(enc, world, n_train=200, n_eval=100, seed=2)
-    assert a == beta_vae_score(enc, world, n_train=200, n_eval=100, seed=2, batch_size=50)
-    b = factor_vae_score(enc, world, n_train=200, n_eval=100, n_variance=500, seed=2)
-    c = factor_vae_score(enc, world, n_train=200, n_eval=100, n_variance=500, seed=2, batch_size=50)
+    a = beta_vae_score(enc, world, n_train=100, n_eval=50, seed=2)
+    assert a == beta_vae_score(enc, world, n_train=100, n_eval=50, seed=2, batch_size=100)
+    b = factor_vae_score(enc, world, n_train=100, n_eval=50, n_variance=500, seed=2)
+    c = factor_vae_score(enc, world, n_train=100, n_eval=50, n_variance=500, seed=2, batch_size=100)
     assert b["eval_accuracy"] == c["eval_accuracy"]
     np.testing.assert_array_equal(b["votes"], c["votes"])
-    d = factor_vae_score(enc, world, n_train=200, n_eval=100, n_variance=500, seed=3)
+    d = factor_vae_score(enc, world, n_train=100, n_eval=50, n_variance=500, seed=3)
     assert not np.array_equal(b["votes"], d["votes"])
 
 
