@@ -40,7 +40,11 @@ def _binned(x: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
 
 
 def default_bins(n: int) -> int:
-    """Bins per feature: small training sets need finer thresholds to match sklearn's importances."""
+    """Bins per feature for ``n`` training points (up to 1024 points every distinct value is a bin).
+
+    Small training sets need finer thresholds to match sklearn's importances (see the
+    agreement notes in benchmarks/results/metrics.md).
+    """
     return 1024 if n <= 1024 else 512 if n <= 4096 else 256
 
 
@@ -62,11 +66,11 @@ class _HistBoosting:
         self._rng = np.random.default_rng(self.random_state)
         self.edges_ = _bin_edges(x, self.max_bins or default_bins(n))
         xb = _binned(x, self.edges_)
-        self._row_offsets = np.arange(n) * n_features
         width = max(e.size for e in self.edges_) + 1
+        # one-hot of (feature, bin), transposed: onehot_t @ w sums w over the points of every bin
+        columns = (np.arange(n_features) * width + xb).ravel()
         onehot_t = scipy.sparse.csr_matrix(
-            (np.ones(n * n_features, dtype=np.float32), (np.repeat(np.arange(n), n_features),
-                                       (np.arange(n_features) * width + xb).ravel())),
+            (np.ones(n * n_features, dtype=np.float32), (np.repeat(np.arange(n), n_features), columns)),
             shape=(n, n_features * width)).T.tocsr()
         n_trees = 1 if n_classes <= 2 else n_classes
         prior = np.clip(np.bincount(y_idx, minlength=n_classes) / n, _EPS, 1 - _EPS)
@@ -150,8 +154,8 @@ class _HistBoosting:
         n_inner = self.features_.shape[2]
         flat = node + (np.arange(node.shape[1]) * n_inner + first)
         feat = self.features_[stage].ravel()[flat]
-        right = xb.ravel()[feat + self._row_offsets[:node.shape[0], None]] > self.thresholds_[stage].ravel()[flat]
-        return 2 * node + right
+        value = xb.ravel()[feat + np.arange(xb.shape[0])[:, None] * xb.shape[1]]
+        return 2 * node + (value > self.thresholds_[stage].ravel()[flat])
 
     def _labels(self, raw: np.ndarray) -> np.ndarray:
         index = (raw[:, 0] > 0).astype(np.int64) if raw.shape[1] == 1 else raw.argmax(axis=1)
@@ -159,7 +163,6 @@ class _HistBoosting:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         xb = _binned(x, self.edges_)
-        self._row_offsets = np.arange(x.shape[0]) * x.shape[1]
         n_trees = self.features_.shape[1]
         raw = np.tile(self.init_, (x.shape[0], 1))
         trees = np.arange(n_trees)
