@@ -74,3 +74,12 @@ def test_float_and_tensor_inputs_accepted():
     a = mig(codes=c, factors=f)["mig"]
     as_tensors = mig(codes=torch.from_numpy(c).float(), factors=torch.from_numpy(f).double())
     assert as_tensors["mig"] == pytest.approx(a, abs=1e-6)
+
+
+def test_module_encoder_with_gradients_is_encoded_without_grad():
+    enc = torch.nn.Linear(3, 3, dtype=torch.float32)
+    with torch.no_grad():
+        enc.weight.copy_(torch.eye(3))
+        enc.bias.zero_()
+    out = mig(enc, GridWorld(), n_train=500)
+    assert out["mig"] > 0.9 and enc.weight.grad is None
