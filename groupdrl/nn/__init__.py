@@ -1,9 +1,15 @@
 """Neural-network building blocks: plain and equivariant encoders, decoders and layers.
 
-See DESIGN.md ("groupdrl.nn"): plain encoders/decoders shared by every baseline,
-escnn-backed equivariant image encoders whose latent carries a representation
-of G, ``EquivariantLinear`` for any pair of groupdrl representations, and
-``GroupAction`` / ``LearnedRepresentation`` acting on latents.
+- Plain, shared by every baseline: :class:`ConvEncoder` / :class:`ConvDecoder`
+  (disentanglement_lib's conv 32-32-64-64 -> FC256 net), :class:`MLPEncoder` /
+  :class:`MLPDecoder` for vector worlds.
+- Acting on latents: :class:`GroupAction` (``z -> rho(g) z``) and
+  :class:`LearnedRepresentation` (trainable block-diagonal ``matrix_exp(MLP(g))``).
+- Equivariant layers for any groupdrl representations: :class:`EquivariantLinear`,
+  :class:`NormNonlinearity`, :class:`EquivariantMLP`.
+- escnn image encoders: :class:`EquivariantImageEncoder` (``C_N``, ``D_N``, ``SO(2)``) with
+  ``out_rep``; :func:`act_on_images` / :func:`rotate_images` (the matching image action);
+  :func:`export` to plain torch. escnn is imported only when an image encoder is built.
 """
 from __future__ import annotations
 
