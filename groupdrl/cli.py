@@ -72,7 +72,7 @@ def _group_summary(report) -> dict:
     off = leak[~np.eye(len(leak), dtype=bool)]
     return {"disentangled": bool(report.disentangled), "equivariance_error": _num(report.equivariance_error),
             "leakage_offdiag_max": float(off.max()) if off.size else 0.0,
-            "dlsbd": _num(getattr(report, "dlsbd", None))}
+            "dlsbd": None if report.dlsbd is None else float(report.dlsbd["value"])}
 
 
 def _num(v):
@@ -242,7 +242,7 @@ def cmd_compare(args) -> int:
     quick = args.quick
     steps = args.steps or (QUICK["steps"] if quick else 2000)
     batch = args.batch_size or (QUICK["batch_size"] if quick else 64)
-    n_metric = QUICK["n_metric"] if quick else 10000
+    n_metric = args.n_metric or (QUICK["n_metric"] if quick else 10000)
     defaults = QUICK["worlds"].get(args.world, {}) if quick else {}
     world, spec = _world_from_args(args.world, args.world_set, defaults)
     out = Path(args.out)
@@ -356,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--quick", action="store_true", help="small world images and few steps (≲ 3 min on 2 cores)")
     sp.add_argument("--out", default="runs/compare", help="directory for the runs and compare.md (default runs/compare)")
     sp.add_argument("--force", action="store_true", help="overwrite runs already in --out")
+    sp.add_argument("--n-metric", type=int, default=None, help="states for MIG/DCI (default 10000, --quick 2000)")
     sp.set_defaults(func=cmd_compare)
 
     sp = sub.add_parser("models", help="list the models", description="List the registered models, the data "

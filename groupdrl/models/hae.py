@@ -8,6 +8,8 @@ import torch
 from torch import nn
 
 from groupdrl.groups import Representation
+from groupdrl.groups.representation import rotation_2d
+from groupdrl.models._schedule import StepCounter
 from groupdrl.models.base import (Model, apply, block_diag, check_likelihood, make_decoder, make_encoder,
                                   mean_observation, reconstruction_loss, signed_shift)
 from groupdrl.nn import MLP
@@ -17,9 +19,11 @@ class LieBlocks(nn.Module):
     """Learned block-diagonal ρ(g) = ⊕_i matrix_exp(MLP_i(g_i)), one block per factor (subgroup).
 
     Each MLP_i reads the element g_i of the cyclic factor C_{N_i} as its signed shift s/N_i ∈ (−½, ½]
-    and outputs a Lie-algebra element of size ``d_i × d_i``: skew-symmetric (so(d_i), ρ orthogonal)
-    when ``orthogonal`` else a general matrix (gl(d_i)). ρ is block-diagonal by construction, so
-    subgroup i moves only its own block; that it is a homomorphism is learned.
+    (a rotation by a learned angle θ(s) is then a nearly linear function to fit) and gives the Lie-algebra
+    element A_i(g_i) = MLP_i(s) − MLP_i(0), so ρ(e) = I exactly: skew-symmetric (so(d_i), ρ orthogonal)
+    when ``orthogonal`` else a general matrix (gl(d_i)). ρ is block-diagonal by construction, so subgroup
+    i moves only its own block; that it is a homomorphism is learned. (:class:`groupdrl.nn.LearnedRepresentation`
+    is the same construction on (cos, sin) element features.)
     """
 
     def __init__(self, sizes: Sequence[int], dims: Sequence[int], hidden: int = 64, orthogonal: bool = True) -> None:
@@ -34,9 +38,13 @@ class LieBlocks(nn.Module):
         blocks = []
         for gi, size, d, mlp in zip(g, self.sizes, self.dims, self.mlps):
             s = (signed_shift(gi, size) / size).to(next(mlp.parameters()).dtype)
-            a = mlp(s[:, None]).reshape(-1, d, d)
+            out = mlp(torch.cat([s, s.new_zeros(1)])[:, None])
+            a = (out[:-1] - out[-1:]).reshape(-1, d, d)
             if self.orthogonal:
                 a = a - a.transpose(1, 2)
+                if d == 2:  # exp([[0, −θ], [θ, 0]]) = R(θ), in closed form
+                    blocks.append(rotation_2d(a[:, 1, 0]))
+                    continue
             blocks.append(torch.linalg.matrix_exp(a))
         return block_diag(blocks)
 
@@ -51,6 +59,13 @@ class HAE(Model):
     γ = 400, ρ(g) = matrix_exp(MLP(g)) block-diagonal per subgroup (:class:`LieBlocks`). The encoder is
     deterministic; ``encode`` is h.
 
+    Training schedule (ours): the weight of the latent term ramps linearly from 0 to γ over the first
+    ``gamma_warmup`` steps. With the full γ from step 0 the latent term, which any h → 0 satisfies,
+    wins before the reconstruction has made h informative and the encoder collapses to a constant
+    (seen on flatland, arrow and vector worlds); the official code avoids the same trap by alternating
+    the training of the autoencoder and of ρ (``--toggle_training_every``). The step counter is a buffer,
+    so resumed runs follow the same schedule.
+
     Parameters
     ----------
     world : World
@@ -64,6 +79,8 @@ class HAE(Model):
         How each g_t is drawn (see :mod:`groupdrl.train.data`).
     orthogonal : bool
         Skew-symmetric Lie-algebra blocks (ρ orthogonal) or general ones.
+    gamma_warmup : int
+        Steps of the linear ramp of the latent weight (0: full γ from the start).
     hidden, rep_hidden : widths of the MLP encoder/decoder (vectors only) and of each MLP_i.
     likelihood : {"auto", "bernoulli", "gaussian"}
     """
@@ -72,10 +89,15 @@ class HAE(Model):
     data = "sequences"
 
     def __init__(self, world, block_dim: int = 2, gamma: float = 400.0, length: int = 3, steps: str = "uniform",
-                 orthogonal: bool = True, hidden: Sequence[int] = (256, 256), rep_hidden: int = 64,
-                 likelihood: str = "auto") -> None:
+                 orthogonal: bool = True, gamma_warmup: int = 1000, hidden: Sequence[int] = (256, 256),
+                 rep_hidden: int = 64, likelihood: str = "auto") -> None:
         super().__init__(world, block_dim=block_dim, gamma=float(gamma), length=length, steps=steps,
-                         orthogonal=orthogonal, hidden=list(hidden), rep_hidden=rep_hidden, likelihood=likelihood)
+                         orthogonal=orthogonal, gamma_warmup=gamma_warmup, hidden=list(hidden),
+                         rep_hidden=rep_hidden, likelihood=likelihood)
+        if not isinstance(gamma_warmup, int) or gamma_warmup < 0:
+            raise ValueError(f"gamma_warmup: expected a non-negative int, got {gamma_warmup!r}")
+        self.gamma_warmup = gamma_warmup
+        self.counter = StepCounter()
         if not isinstance(block_dim, int) or block_dim < 1:
             raise ValueError(f"block_dim: expected a positive int, got {block_dim!r}")
         self.gamma = float(gamma)
@@ -106,7 +128,9 @@ class HAE(Model):
         recon = reconstruction_loss(self.decoder(pred.reshape(n * t1, -1)), x.reshape(n * t1, *x.shape[2:]),
                                     self.likelihood) * t1
         latent = ((z[:, 1:] - pred[:, 1:]) ** 2).sum((1, 2)).mean()
-        return {"loss": recon + self.gamma * latent, "recon": recon, "latent": latent}
+        ramp = 1.0 if self.gamma_warmup == 0 else min(1.0, float(self.counter.step) / self.gamma_warmup)
+        self.counter.tick()
+        return {"loss": recon + ramp * self.gamma * latent, "recon": recon, "latent": latent}
 
     @property
     def latent_rep(self) -> Representation:

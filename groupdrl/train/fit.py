@@ -69,6 +69,10 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
         world_config: dict | None = None, cache_bytes: int = 512 * 2**20):
     """Train ``model`` on batches drawn from ``world`` with Adam; return the trained model (unwrapped).
 
+    One backward pass of ``model.loss(batch)["loss"]`` per step. A model with several players (a GAN, a
+    FactorVAE discriminator) gives ``param_groups(lr)`` (Adam groups with their own lr / betas) and a
+    total loss whose terms reach only their own player's parameters.
+
     Each step's batch and noise come from generators seeded by ``(seed, step, rank)`` (:func:`step_seed`),
     so ``resume=True`` continues a killed run exactly: the parameters after ``steps`` are bit-identical to
     an uninterrupted run with the same seed (same device and thread count).
@@ -188,7 +192,7 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
                 with open(metrics_path, "a") as fh:
                     fh.write(json.dumps(record) + "\n")
                 if not quiet:
-                    parts = "  ".join(f"{k} {float(v):.4g}" for k, v in terms.items())
+                    parts = "  ".join(f"{k} {v:.4g}" for k, v in record.items() if k in terms)
                     print(f"[{model.name}] step {done}/{steps}  {parts}  ({record['obs_per_s']:.0f} obs/s)",
                           file=sys.stderr, flush=True)
             if rank == 0 and (done % checkpoint_every == 0 or done == steps):

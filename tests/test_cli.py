@@ -1,0 +1,88 @@
+"""The ``groupdrl`` command line, through ``main(argv)`` and one real subprocess."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from groupdrl import models
+from groupdrl.cli import main, parse_assignments
+
+VEC = ["--world", "vector", "--world-set", "sizes=[4,4]"]
+SMALL = ["--set", "latent_dim=2", "--set", "hidden=[16]"]
+
+
+def test_python_dash_m_help():
+    proc = subprocess.run([sys.executable, "-m", "groupdrl", "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    for command in ("train", "verify", "compare", "models", "worlds", "demo"):
+        assert command in proc.stdout
+
+
+@pytest.mark.parametrize("command,phrase", [("train", "--resume"), ("verify", "D_LSBD"), ("compare", "--quick"),
+                                            ("models", "data"), ("worlds", "built-in"), ("demo", "random pairs")])
+def test_each_command_explains_itself(command, phrase, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    assert phrase in capsys.readouterr().out
+
+
+def test_listings_and_demo(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in models.names())
+    assert main(["worlds"]) == 0
+    assert "flatland" in capsys.readouterr().out
+    assert main(["demo"]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_unknown_names_list_the_valid_ones(tmp_path, capsys):
+    assert main(["train", "nope", *VEC, "--out", str(tmp_path / "r")]) == 2
+    assert "beta_vae" in capsys.readouterr().err
+    assert main(["train", "hae", "--world", "nowhere", "--out", str(tmp_path / "r")]) == 2
+    assert "flatland" in capsys.readouterr().err
+    assert main(["compare", *VEC, "--models", "hae,nope", "--out", str(tmp_path / "c")]) == 2
+    assert "valid names" in capsys.readouterr().err
+    assert main(["train", "hae", *VEC, "--set", "oops", "--out", str(tmp_path / "r")]) == 2
+    assert "key=value" in capsys.readouterr().err
+
+
+def test_parse_assignments():
+    assert parse_assignments(["beta=4", "hidden=[8, 8]", "steps=uniform", "flag=true"], "--set") == \
+        {"beta": 4, "hidden": [8, 8], "steps": "uniform", "flag": True}
+
+
+def test_train_resume_and_verify(tmp_path, capsys):
+    run = str(tmp_path / "run")
+    args = ["train", "beta_vae", *VEC, *SMALL, "--out", run, "--quiet", "--checkpoint-every", "2"]
+    assert main([*args, "--steps", "4"]) == 0
+    assert main([*args, "--steps", "4"]) == 2  # an existing run is not overwritten
+    assert "--resume" in capsys.readouterr().err
+    assert main([*args, "--steps", "6", "--resume"]) == 0
+    assert torch.load(f"{run}/checkpoint.pt", weights_only=True)["step"] == 6
+    capsys.readouterr()
+    assert main(["verify", run, "--json", "--n-metric", "300"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["step"] == 6 and report["model"]["name"] == "beta_vae"
+    assert isinstance(report["group"]["summary"]["disentangled"], bool)
+    assert 0.0 <= report["intuitive"]["mig"] <= 1.0
+    (tmp_path / "run" / "checkpoint.pt").write_bytes(b"junk")
+    assert main(["verify", run]) == 1
+    assert "corrupted" in capsys.readouterr().err
+
+
+def test_compare_prints_a_table(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", *VEC, "--models", "beta_vae,lsbd_vae", "--steps", "5", "--batch-size", "16",
+                 "--n-metric", "300", "--out", str(out), "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "| beta_vae | 5 |" in table and "| lsbd_vae | 5 |" in table and "D_LSBD" in table
+    assert (out / "compare.md").exists()
+    rows = json.loads((out / "compare.json").read_text())
+    assert [r["model"]["name"] for r in rows] == ["beta_vae", "lsbd_vae"]
+    assert main(["compare", *VEC, "--models", "beta_vae", "--steps", "5", "--out", str(out)]) == 2  # not empty
