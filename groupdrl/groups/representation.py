@@ -98,8 +98,11 @@ class Representation:
         q = eye if self.basis is None else self.basis.to(torch.float64)
         return {name: q[:, sl] for name, sl in self.blocks.items()}
 
-    def is_orthogonal(self, n: int = 16, atol: float = 1e-8) -> bool:
-        """Numerically check ``rho(g) rho(g)^T = I`` on ``n`` Haar samples (seeded, float64)."""
+    def is_orthogonal(self, n: int = 16, atol: float = 1e-5) -> bool:
+        """Numerically check ``rho(g) rho(g)^T = I`` on ``n`` seeded Haar samples, evaluated in float64.
+
+        The samples are in torch's default dtype (float32 angles or matrices), hence ``atol = 1e-5``.
+        """
         g = self.group.sample(n, generator=torch.Generator().manual_seed(0))
         r = self(g, torch.float64)
         eye = torch.eye(self.dim, dtype=torch.float64)

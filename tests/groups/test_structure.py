@@ -120,3 +120,10 @@ def test_escnn_counterparts():
 def test_bad_input_raises_clear_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_is_orthogonal():
+    assert G.SO3().representation("irrep:1").is_orthogonal()
+    assert G.Dihedral(5).representation("regular").is_orthogonal()
+    q = torch.tensor([[2.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
+    assert not G.SO2().representation("irrep:1").change_basis(q).is_orthogonal()
