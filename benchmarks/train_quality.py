@@ -34,8 +34,8 @@ WORLDS = {
     "arrow": {"n_orientations": 8, "n_colours": 8, "image_size": 16},
 }
 RUNS = {
-    "lsbd_vae": {"steps": 1500, "batch_size": 32, "lr": 1e-3, "hparams": {}},
-    "hae": {"steps": 2500, "batch_size": 32, "lr": 1e-3, "hparams": {}},
+    "lsbd_vae": {"steps": 3000, "batch_size": 32, "lr": 1e-3, "hparams": {}},
+    "hae": {"steps": 3000, "batch_size": 32, "lr": 1e-3, "hparams": {}},
 }
 
 

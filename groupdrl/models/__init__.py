@@ -11,6 +11,7 @@ import torch
 
 from groupdrl.models.base import DATA_KINDS, VAE, Model
 from groupdrl.models.beta_vae import BetaVAE
+from groupdrl.models.equivariant_vae import EquivariantVAE
 from groupdrl.models.forward_vae import ForwardVAE
 from groupdrl.models.hae import HAE
 from groupdrl.models.lsbd_vae import LSBDVAE
@@ -25,7 +26,7 @@ from groupdrl.models.joint_vae import JointVAE
 from groupdrl.models.rf_vae import RFVAE
 
 _REGISTRY: dict[str, type[Model]] = {cls.name: cls for cls in (
-    BetaVAE, ForwardVAE, HAE, LSBDVAE, Quessard,
+    BetaVAE, EquivariantVAE, ForwardVAE, HAE, LSBDVAE, Quessard,
     AnnealedVAE, BetaTCVAE, DIPVAEI, DIPVAEII, DisDiff, FactorVAE, InfoGAN, JointVAE, RFVAE)}
 
 
@@ -58,6 +59,6 @@ def get(name: str, world, *, seed: int = 0, **hparams) -> Model:
             raise TypeError(f"hparams: {err} (model {name!r})") from None
 
 
-__all__ = ["DATA_KINDS", "VAE", "Model", "BetaVAE", "ForwardVAE", "HAE", "LSBDVAE", "Quessard",
+__all__ = ["DATA_KINDS", "VAE", "Model", "BetaVAE", "EquivariantVAE", "ForwardVAE", "HAE", "LSBDVAE", "Quessard",
            "AnnealedVAE", "BetaTCVAE", "DIPVAEI", "DIPVAEII", "DisDiff", "FactorVAE", "InfoGAN", "JointVAE",
            "RFVAE", "get", "model_class", "names"]
