@@ -194,3 +194,17 @@ class TensorGroup(Group):
 
     def __hash__(self) -> int:
         return hash(repr(self))
+
+
+class OrderNGroup(TensorGroup):
+    """A finite group indexed by a positive integer ``n`` (C_n, D_n)."""
+
+    is_finite = True
+
+    def __init__(self, n: int) -> None:
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n: expected a positive int, got {n!r}")
+        self.n = n
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.n})"

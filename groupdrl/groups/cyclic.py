@@ -5,26 +5,16 @@ import math
 
 import torch
 
-from groupdrl.groups.base import TensorGroup, check_int_batch
+from groupdrl.groups.base import OrderNGroup, check_int_batch
 from groupdrl.groups.representation import Representation, rotation_2d, scalar
 
 
-class Cyclic(TensorGroup):
+class Cyclic(OrderNGroup):
     """C_n; a batch of elements is an int64 tensor ``(m,)`` with entries in ``[0, n)``.
 
     Real irreps: ``irrep:0`` trivial (1-D), ``irrep:n/2`` the sign (1-D, n even), and for
     0 < k < n/2 the rotation ``R(2πk g / n)`` (2-D). ``standard`` = ``irrep:1``.
     """
-
-    is_finite = True
-
-    def __init__(self, n: int) -> None:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n: expected a positive int, got {n!r}")
-        self.n = n
-
-    def __repr__(self) -> str:
-        return f"Cyclic({self.n})"
 
     @property
     def order(self) -> int:

@@ -5,11 +5,11 @@ import math
 
 import torch
 
-from groupdrl.groups.base import TensorGroup, check_int_batch
+from groupdrl.groups.base import OrderNGroup, check_int_batch
 from groupdrl.groups.representation import Representation, rotation_2d, scalar
 
 
-class Dihedral(TensorGroup):
+class Dihedral(OrderNGroup):
     """D_n; a batch of elements is an int64 tensor ``(m, 2)`` of ``(flip, rot)`` meaning
     ``r^rot · s^flip`` with ``r`` the rotation by 2π/n and ``s`` a reflection, ``s r s = r⁻¹``.
 
@@ -17,16 +17,6 @@ class Dihedral(TensorGroup):
     Real irreps: ``trivial``, ``flip`` (sign of the reflection), for even n ``rot`` ((-1)^rot)
     and ``rotflip``, and the 2-D ``irrep:k`` (0 < k < n/2): ``R(2πk·rot/n) · diag(1, -1)^flip``.
     """
-
-    is_finite = True
-
-    def __init__(self, n: int) -> None:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n: expected a positive int, got {n!r}")
-        self.n = n
-
-    def __repr__(self) -> str:
-        return f"Dihedral({self.n})"
 
     @property
     def order(self) -> int:
