@@ -46,11 +46,11 @@ def encoder(model):
     return encode
 
 
-def run(world_name: str, model_name: str, out_root: Path) -> dict:
+def run(world_name: str, model_name: str, out_root: Path, hparams: dict) -> dict:
     world = worlds.get(world_name, **WORLDS[world_name])
-    cfg = RUNS[model_name]
+    cfg = {**RUNS[model_name], "hparams": {**RUNS[model_name]["hparams"], **hparams}}
     model = models.get(model_name, world, seed=SEED, **cfg["hparams"])
-    out = out_root / f"{world_name}_{model_name}"
+    out = out_root / _tag(world_name, model_name, cfg["hparams"])
     t0 = time.perf_counter()
     resume = (out / "checkpoint.pt").exists()  # an interrupted benchmark continues its runs exactly
     fit(model, world, steps=cfg["steps"], batch_size=cfg["batch_size"], lr=cfg["lr"], seed=SEED, out_dir=out,
@@ -96,12 +96,13 @@ def write(results: list[dict]) -> None:
         "",
         "Bar (issue 7): largest off-diagonal leakage ≤ 0.05 and D_LSBD ≤ 0.05 (`verify_group`, seed 0).",
         "",
-        "| world | model | seed | steps | batch | train s | disentangled | equivariance err | homomorphism err | "
-        "max off-diag leakage | D_LSBD | passes bar |",
-        "|" + "---|" * 12,
+        "| world | model | hparams | seed | steps | batch | train s | disentangled | equivariance err | "
+        "homomorphism err | max off-diag leakage | D_LSBD | passes bar |",
+        "|" + "---|" * 13,
     ]
     for r in results:
-        lines.append(f"| {r['world']} {r['world_kwargs']} | {r['model']} | {r['seed']} | {r['steps']} | "
+        lines.append(f"| {r['world']} {r['world_kwargs']} | {r['model']} | {r['hparams'] or 'defaults'} | {r['seed']} | "
+                     f"{r['steps']} | "
                      f"{r['batch_size']} | {r['train_s']:.0f} | {r['disentangled']} | {_f(r['equivariance_error'])} | "
                      f"{_f(r['homomorphism_error'])} | {_f(r['leakage_offdiag_max'])} | {_f(r['dlsbd'])} | "
                      f"{'yes' if r['passes_bar'] else 'no'} |")
@@ -117,19 +118,27 @@ def main() -> None:
     p.add_argument("--only", default="", help="comma-separated world:model pairs (default: all four)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--out", default="/tmp/groupdrl_train_quality", help="run directories")
+    p.add_argument("--hparams", default="{}", help="JSON model hyperparameters overriding the defaults")
     p.add_argument("--fresh", action="store_true", help="delete earlier run directories instead of resuming them")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     pairs = [tuple(s.split(":")) for s in args.only.split(",") if s] or [(w, m) for w in WORLDS for m in RUNS]
+    hparams = json.loads(args.hparams)
     for w, m in pairs:
         out = Path(args.out)
         if args.fresh:
-            shutil.rmtree(out / f"{w}_{m}", ignore_errors=True)
-        result = run(w, m, out)
+            shutil.rmtree(out / _tag(w, m, {**RUNS[m]["hparams"], **hparams}), ignore_errors=True)
+        result = run(w, m, out, hparams)
         print(json.dumps({k: v for k, v in result.items() if k != "leakage"}), flush=True)
-        results = {(r["world"], r["model"]): r for r in _previous()}  # re-read: other invocations may have written
-        results[(w, m)] = result
+        # re-read: other invocations may have written meanwhile
+        results = {_tag(r["world"], r["model"], r["hparams"]): r for r in _previous()}
+        results[_tag(w, m, result["hparams"])] = result
         write([results[k] for k in sorted(results)])
+
+
+def _tag(world: str, model: str, hparams: dict) -> str:
+    extra = "_".join(f"{k}-{v}" for k, v in sorted(hparams.items()))
+    return f"{world}_{model}" + (f"_{extra}" if extra else "")
 
 
 def _previous() -> list[dict]:
