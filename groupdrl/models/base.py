@@ -175,6 +175,11 @@ class VAE(Model):
         """decode(encode(x))."""
         return self.decode(self.encode(x))
 
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` observations decoded from the prior z ~ N(0, I) (drawn on the CPU with ``generator``)."""
+        z = torch.randn(n, self.latent_dim, generator=generator)
+        return self.decode(z.to(self.device))
+
     def elbo_terms(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, ...]:
         """``(recon, kl, μ, z)`` for a batch of observations."""
         mu, logvar = self.posterior(x)

@@ -88,7 +88,7 @@ class LSBDVAE(Model):
         t = _T_RANGE[0] + (_T_RANGE[1] - _T_RANGE[0]) * torch.sigmoid(out[..., 2] + _T_OFFSET)
         return mu, t
 
-    def sample(self, mu: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    def sample_posterior(self, mu: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """z = normalise(μ + √t ε) on each circle (the projected-Gaussian approximation)."""
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return F.normalize(mu + t.sqrt()[..., None] * eps, dim=-1, eps=1e-6)
@@ -107,11 +107,17 @@ class LSBDVAE(Model):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` observations decoded from the uniform prior on (S¹)^K (angles drawn on the CPU)."""
+        angle = 2 * math.pi * torch.rand(n, self.k, generator=generator)
+        z = torch.stack([angle.cos(), angle.sin()], -1).reshape(n, -1)
+        return self.decode(z.to(self.device))
+
     # ---- loss ------------------------------------------------------------------------------------
     def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         x = batch["x"]
         mu, t = self.posterior(x)
-        z = self.sample(mu, t, generator)
+        z = self.sample_posterior(mu, t, generator)
         recon_u = reconstruction_loss(self.decoder(z.reshape(len(x), -1)), x, self.likelihood)
         kl_u = self.kl(t)
 
@@ -124,7 +130,7 @@ class LSBDVAE(Model):
         back = apply(rho.transpose(1, 2), mu_m.reshape(b * m, -1))           # ρ(g_m)⁻¹ μ_m (ρ orthogonal)
         z0_hat = F.normalize(back.reshape(b, m, self.k, 2).mean(1), dim=-1, eps=1e-6)  # (b, K, 2)
         t0 = t_m.reshape(b, m, self.k).mean(1)
-        z0 = self.sample(z0_hat, t0, generator)
+        z0 = self.sample_posterior(z0_hat, t0, generator)
         z_tilde = apply(rho, z0.repeat_interleave(m, 0).reshape(b * m, -1))
         recon_l = reconstruction_loss(self.decoder(z_tilde), flat, self.likelihood) * m
         kl_l = self.kl(t0)

@@ -93,3 +93,13 @@ def test_quessard_action_index():
     model = models.get("quessard", WORLD)
     idx = model.action_index({"a": torch.tensor([1, 5, 0, 0]), "b": torch.tensor([0, 0, 1, 0])})
     assert idx.tolist() == [0, 1, 2, 4]
+
+
+@pytest.mark.parametrize("name", ["beta_vae", "forward_vae", "lsbd_vae"])
+def test_generative_models_sample_reproducibly(name):
+    model = models.get(name, WORLD)
+    draw = model.sample
+    with torch.no_grad():
+        a = draw(5, torch.Generator().manual_seed(0))
+        b = draw(5, torch.Generator().manual_seed(0))
+    assert a.shape == (5, *WORLD.observation_shape) and torch.equal(a, b)
