@@ -56,15 +56,6 @@ def _encoder(model, batch: int = 512):
     return encode
 
 
-def _verify_group():
-    """``groupdrl.verify.group.verify_group`` if the verifier is installed, else ``None``."""
-    try:
-        from groupdrl.verify.group import verify_group
-    except ImportError:
-        return None
-    return verify_group
-
-
 def _group_summary(report) -> dict:
     """The numbers of a GroupReport the comparison table shows."""
     import numpy as np
@@ -90,14 +81,15 @@ def _num(v):
     return float(arr.max()) if arr.size else None
 
 
-def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int = 10000,
-               intuitive: bool = True, device: str = "cpu") -> dict:
-    """Verify the trained model of a run directory; returns a JSON-ready report dict.
+def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int = 10000, full: bool = True,
+               save: bool = True, device: str = "cpu") -> dict:
+    """Verify the trained model of a run directory; returns a report dict (JSON-ready except ``"_report"``).
 
-    ``report["group"]``: the formal verdict of ``groupdrl.verify.group.verify_group`` (``to_dict()`` plus a
-    summary: verdict, equivariance error, largest off-diagonal leakage, D_LSBD), ``None`` when the verifier
-    is not installed; ``report["intuitive"]``: MIG and DCI (``groupdrl.verify.metrics``) on ``n_metric``
-    states when ``intuitive``.
+    ``full``: the combined report of ``groupdrl.verify.verify`` (both definitions, every intuitive metric;
+    saved to ``out_dir/report/`` as ``report.json``, ``report.md`` and PNGs when ``save``) in
+    ``report["_report"]``. Otherwise only ``verify_group`` and MIG/DCI on ``n_metric`` states (what
+    ``groupdrl compare`` shows). Either way ``report["group"]["summary"]`` holds the verdict, equivariance
+    error, largest off-diagonal leakage and D_LSBD, and ``report["intuitive"]`` MIG / DCI.
     """
     from groupdrl.train import load_run
     from groupdrl.train.checkpoint import CHECKPOINT, CONFIG, load_checkpoint, read_json
@@ -109,22 +101,30 @@ def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int 
     encode = _encoder(model)
     report: dict = {"run": str(out_dir), "model": config["model"], "world": config["world"], "step": step,
                     "group": None, "intuitive": None}
-    verify_group = _verify_group()
-    if verify_group is not None:
+    if full:
+        from groupdrl.verify import verify
+
+        combined = verify(encode, world, seed=seed,
+                          intuitive_kwargs={"n_train": n_metric, "n_test": max(1, n_metric // 2)})
+        group = combined.group
+        scores = combined.intuitive.scores
+        report["intuitive"] = {**_jsonable(scores), "disentangled": bool(combined.intuitive.disentangled)}
+        report["_report"] = combined
+        if save:
+            report["files"] = {k: str(v) for k, v in combined.save(out_dir / "report").items()}
+    else:
+        from groupdrl.verify.group import verify_group
+
         group = verify_group(encode, world, seed=seed)
-        report["group"] = {"summary": _group_summary(group), "report": _jsonable(group.to_dict())}
-        report["_group_report"] = group
-    if intuitive:
         report["intuitive"] = intuitive_metrics(encode, world, n=n_metric, seed=seed)
+    report["group"] = {"summary": _group_summary(group), "report": _jsonable(group.to_dict())}
     return report
 
 
-def intuitive_metrics(encode, world, *, n: int, seed: int) -> dict | None:
+def intuitive_metrics(encode, world, *, n: int, seed: int) -> dict:
     """MIG and DCI (disentanglement, completeness, informativeness) of ``encode`` on ``n`` sampled states."""
-    try:
-        from groupdrl.verify.metrics import dci, mig
-    except ImportError:
-        return None
+    from groupdrl.verify.metrics import dci, mig
+
     gen = torch.Generator().manual_seed(seed)
     states = world.sample_states(n, generator=gen)
     codes = encode(world.render(states)).numpy()
@@ -198,18 +198,15 @@ def cmd_train(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    report = verify_run(args.run, seed=args.seed, n_metric=args.n_metric, intuitive=not args.no_metrics)
-    group = report.pop("_group_report", None)
+    report = verify_run(args.run, seed=args.seed, n_metric=args.n_metric, save=not args.no_save)
+    combined = report.pop("_report")
     if args.json:
         print(json.dumps(_jsonable(report), indent=2))
         return 0
-    print(f"run {report['run']}: {report['model']['name']} on {report['world']['name']} after {report['step']} steps")
-    if group is None:
-        print("group verdict: groupdrl.verify.group is not installed")
-    else:
-        print(group.to_markdown() if hasattr(group, "to_markdown") else json.dumps(report["group"], indent=2))
-    if report["intuitive"]:
-        print("intuitive metrics: " + ", ".join(f"{k} {_fmt(v)}" for k, v in report["intuitive"].items()))
+    print(f"run {report['run']}: {report['model']['name']} on {report['world']['name']} after {report['step']} steps\n")
+    print(combined.to_markdown())
+    if report.get("files"):
+        print("\nwritten: " + ", ".join(report["files"].values()))
     return 0
 
 
@@ -263,16 +260,14 @@ def cmd_compare(args) -> int:
             checkpoint_every=steps, log_every=max(1, steps // 5), quiet=args.quiet, world_config=spec,
             device=args.device)
         train_s = time.perf_counter() - t0
-        report = verify_run(run, world=world, seed=args.seed, n_metric=n_metric)
-        report.pop("_group_report", None)
+        report = verify_run(run, world=world, seed=args.seed, n_metric=n_metric, full=False)
         report["train_s"] = train_s
         rows.append(report)
     table = comparison_table(rows)
     (out / "compare.md").write_text(f"world: {spec}\n\n{table}\n")
     (out / "compare.json").write_text(json.dumps(_jsonable(rows), indent=2))
     print(table)
-    if _verify_group() is None:
-        print("(group verdict columns are empty: groupdrl.verify.group is not installed)")
+    print(f"\n(runs, compare.md and compare.json in {out}; `groupdrl verify {out}/<model>` gives the full report)")
     return 0
 
 
@@ -335,11 +330,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("verify", formatter_class=fmt, help="verify a trained run against the formal definition",
                         description="Reload the model and world of a run directory and report the group-theory "
                                     "verdict (equivariance, homomorphism, leakage between factor subspaces, "
-                                    "D_LSBD) and the intuitive metrics (MIG, DCI).")
+                                    "D_LSBD) next to the intuitive metrics (BetaVAE, FactorVAE, MIG, SAP, DCI, "
+                                    "modularity); writes RUN/report/report.{json,md,png}.")
     sp.add_argument("run", help="run directory written by `groupdrl train`")
     sp.add_argument("--seed", type=int, default=0, help="seed of the verifier's samples (default 0)")
-    sp.add_argument("--n-metric", type=int, default=10000, help="states for MIG/DCI (default 10000)")
-    sp.add_argument("--no-metrics", action="store_true", help="skip the intuitive metrics")
+    sp.add_argument("--n-metric", type=int, default=10000,
+                    help="train states of the intuitive metrics (test: half as many; default 10000)")
+    sp.add_argument("--no-save", action="store_true", help="do not write RUN/report/ (json, md, png)")
     sp.add_argument("--json", action="store_true", help="print the report as JSON")
     sp.set_defaults(func=cmd_verify)
 

@@ -71,6 +71,7 @@ def test_train_resume_and_verify(tmp_path, capsys):
     assert report["step"] == 6 and report["model"]["name"] == "beta_vae"
     assert isinstance(report["group"]["summary"]["disentangled"], bool)
     assert 0.0 <= report["intuitive"]["mig"] <= 1.0
+    assert (tmp_path / "run" / "report" / "report.md").exists() and (tmp_path / "run" / "report" / "report.png").exists()
     (tmp_path / "run" / "checkpoint.pt").write_bytes(b"junk")
     assert main(["verify", run]) == 1
     assert "corrupted" in capsys.readouterr().err
