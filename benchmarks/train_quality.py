@@ -106,7 +106,34 @@ def write(results: list[dict]) -> None:
                      f"{r['batch_size']} | {r['train_s']:.0f} | {r['disentangled']} | {_f(r['equivariance_error'])} | "
                      f"{_f(r['homomorphism_error'])} | {_f(r['leakage_offdiag_max'])} | {_f(r['dlsbd'])} | "
                      f"{'yes' if r['passes_bar'] else 'no'} |")
-    (RESULTS / "train_quality.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / "train_quality.md").write_text("\n".join(lines) + "\n" + NOTES)
+
+
+NOTES = """
+Setup: 16×16 images (flatland: 8×8 positions, ball radius 2 px; arrow: 8 orientations × 8 hues) so that each run
+takes minutes on the shared CPU; batch 32, Adam(1e-3), seed 0 for the initialisation, the data stream, the
+sampling noise and the verifier. `train s` is wall time with two of these trainings and other helpers' test runs
+sharing the 2 cores.
+
+Findings:
+
+- **LSBD-VAE passes on both worlds** (leakage ≤ 0.01, D_LSBD ≤ 0.011): its ρ is known, only the encoder is learned.
+- **HAE passes on flatland** with its defaults (leakage 0.0003, D_LSBD 0.0003). **On arrow it fails with the
+  defaults** (γ ramped up over the first 1000 of 3000 steps): the encoder is equivariant for the fitted action but
+  the learned action is no homomorphism (error 1.26), the subspaces leak (0.14) and D_LSBD ≈ 0.5; the
+  reconstruction plateaus and the latent prediction term stays at the level of unrelated codes. Of the three
+  variants tried after that (same seed; rows above), a longer ramp (`gamma_warmup=2500`) passes (leakage 0.0003,
+  D_LSBD 0.0003), while a smaller γ = 40 or one factor moved per step (`steps="subgroup"`) fail. So HAE on arrow
+  passes here only after choosing the ramp by looking at the verifier's verdict: treat that row as tuned, not as
+  a held-out result. HAE has to learn ρ and the encoder together; when γ reaches 400 before the autoencoder
+  separates orientation from hue, the code freezes in an entangled configuration.
+- Two changes were needed before HAE learned anything on images (documented in `groupdrl/models/hae.py`): the
+  latent weight γ ramps up over `gamma_warmup` steps (with γ = 400 from step 0 the code collapses to a point),
+  and the code is batch-standardised (the shared conv encoder's outputs differ between images by ~1e-3 of their
+  offset at initialisation, and even the plain autoencoder stayed at the blank image). LSBD-VAE needed the same
+  standardisation of its circle locations; its first arrow run without it collapsed (posterior scale at the
+  maximum, KL = 0).
+"""
 
 
 def _f(v):
@@ -118,11 +145,15 @@ def main() -> None:
     p.add_argument("--only", default="", help="comma-separated world:model pairs (default: all four)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--out", default="/tmp/groupdrl_train_quality", help="run directories")
+    p.add_argument("--write-only", action="store_true", help="rewrite the .md from the recorded .json")
     p.add_argument("--hparams", default="{}", help="JSON model hyperparameters overriding the defaults")
     p.add_argument("--fresh", action="store_true", help="delete earlier run directories instead of resuming them")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     pairs = [tuple(s.split(":")) for s in args.only.split(",") if s] or [(w, m) for w in WORLDS for m in RUNS]
+    if args.write_only:
+        write(_previous())
+        return
     hparams = json.loads(args.hparams)
     for w, m in pairs:
         out = Path(args.out)
