@@ -1,9 +1,10 @@
 """Symmetry-based models and statistical baselines, one file per method; a registry by name.
 
 >>> from groupdrl import models
->>> models.names()  # doctest: +SKIP
-['beta_vae', 'equivariant_vae', 'forward_vae', 'hae', 'lsbd_vae', 'quessard']
+>>> "hae" in models.names()
+True
 >>> model = models.get("hae", world, gamma=400)  # doctest: +SKIP
+>>> models.get(**model.config, world=world)       # rebuilt from its JSON config  # doctest: +SKIP
 """
 from __future__ import annotations
 
