@@ -4,7 +4,8 @@
 >>> "hae" in models.names()
 True
 >>> model = models.get("hae", world, gamma=400)  # doctest: +SKIP
->>> models.get(**model.config, world=world)       # rebuilt from its JSON config  # doctest: +SKIP
+>>> c = model.config                                # JSON: {"name": "hae", "hparams": {...}}
+>>> models.get(c["name"], world, **c["hparams"])   # rebuilt  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def get(name: str, world, *, seed: int = 0, **hparams) -> Model:
     """Build model ``name`` for ``world`` with ``hparams``; parameters are initialised from ``seed``.
 
     The initialisation runs under ``torch.random.fork_rng`` so torch's global RNG is left as it was.
-    ``get(**model.config, world=world)`` rebuilds a model from its JSON config.
+    ``get(config["name"], world, **config["hparams"])`` rebuilds a model from its JSON ``config``.
     """
     cls = model_class(name)
     if not isinstance(seed, int):

@@ -44,7 +44,7 @@ class Model(nn.Module):
 
     @property
     def config(self) -> dict:
-        """JSON-serialisable ``{"name", "hparams"}``; ``models.get(**config, world=w)`` rebuilds the model."""
+        """JSON-serialisable ``{"name", "hparams"}``; ``models.get(c["name"], world, **c["hparams"])`` rebuilds it."""
         return {"name": self.name, "hparams": dict(self.hparams)}
 
     @property
