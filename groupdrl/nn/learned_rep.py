@@ -118,10 +118,11 @@ class LearnedRepresentation(nn.Module):
 
     def _block(self, name: str, g: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         d = self._slices[name].stop - self._slices[name].start
+        device = next(self.parameters(), torch.empty(0)).device
         if f"f_{name}" not in self.nets:
-            return torch.ones(len(g), 1, 1, dtype=dtype)
+            return torch.ones(len(g), 1, 1, dtype=dtype, device=device)
         group = self._factors[name]
-        feats = element_features(group, group.cat([g, group.identity(1)]), dtype)
+        feats = element_features(group, group.cat([g, group.identity(1).to(g.device)]), dtype).to(device)
         out = self.nets[f"f_{name}"](feats)
         coeffs = out[:-1] - out[-1:]  # A(e) = 0, so rho(e) = I exactly
         if not self.orthogonal:
