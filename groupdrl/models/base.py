@@ -142,7 +142,24 @@ def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1).mean()
 
 
-class VAE(Model):
+class GaussianLatent:
+    """``encode``/``decode``/``reconstruct`` of a model with ``posterior(x) -> (μ, log σ²)``, a ``decoder``
+    giving likelihood parameters and a ``likelihood``."""
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Posterior mean μ(x), ``(n, latent_dim)``."""
+        return self.posterior(x)[0]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Mean observation of p(x|z)."""
+        return mean_observation(self.decoder(z), self.likelihood)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """decode(encode(x))."""
+        return self.decode(self.encode(x))
+
+
+class VAE(GaussianLatent, Model):
     """Gaussian-posterior VAE parts shared by the VAE-based methods.
 
     ``q(z|x) = N(μ(x), diag σ²(x))`` from :func:`make_encoder` (width ``2 · latent_dim``), a decoder
@@ -162,18 +179,6 @@ class VAE(Model):
         """``(μ, log σ²)`` of q(z|x), each ``(n, latent_dim)``."""
         mu, logvar = self.encoder(x).chunk(2, dim=1)
         return mu, logvar
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Posterior mean μ(x), ``(n, latent_dim)``."""
-        return self.posterior(x)[0]
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Mean observation of p(x|z)."""
-        return mean_observation(self.decoder(z), self.likelihood)
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """decode(encode(x))."""
-        return self.decode(self.encode(x))
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` observations decoded from the prior z ~ N(0, I) (drawn on the CPU with ``generator``)."""

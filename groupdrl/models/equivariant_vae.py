@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from groupdrl.models.base import (Model, check_likelihood, kl_normal, make_decoder, mean_observation,
+from groupdrl.models.base import (GaussianLatent, Model, check_likelihood, kl_normal, make_decoder,
                                   reconstruction_loss, reparameterise)
 from groupdrl.nn import EquivariantImageEncoder
 
 
-class EquivariantVAE(Model):
+class EquivariantVAE(GaussianLatent, Model):
     """A β-VAE whose encoder is C_N-equivariant by construction for the factor that rotates the image.
 
     Latent z = (z_rot, z_inv): z_rot ∈ R² carries irrep 1 of C_N (rotating the image by 2π/N rotates
@@ -70,15 +70,6 @@ class EquivariantVAE(Model):
         mu = out[:, : 2 + m]
         logvar = torch.cat([out[:, 2 + m : 3 + m].expand(-1, 2), out[:, 3 + m :]], 1)
         return mu, logvar
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.posterior(x)[0]
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return mean_observation(self.decoder(z), self.likelihood)
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
 
     def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         x = batch["x"]
