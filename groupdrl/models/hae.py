@@ -96,7 +96,7 @@ class HAE(Model):
     data = "sequences"
 
     def __init__(self, world, block_dim: int = 2, gamma: float = 400.0, length: int = 3, steps: str = "uniform",
-                 orthogonal: bool = True, gamma_warmup: int = 1000, normalise: bool = True, hidden: Sequence[int] = (256, 256),
+                 orthogonal: bool = True, gamma_warmup: int = 2500, normalise: bool = True, hidden: Sequence[int] = (256, 256),
                  rep_hidden: int = 64, likelihood: str = "auto") -> None:
         super().__init__(world, block_dim=block_dim, gamma=float(gamma), length=length, steps=steps,
                          orthogonal=orthogonal, gamma_warmup=gamma_warmup, normalise=normalise, hidden=list(hidden),
