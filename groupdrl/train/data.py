@@ -12,17 +12,16 @@ Kinds (``Model.data``) and the dicts they produce (``n`` = batch size, ``T`` = `
 
 Group elements come from ``steps``: ``"uniform"`` (Haar on the whole product group), ``"subgroup"``
 (uniform in one random factor, identity elsewhere) or ``"generators"`` (a generator or its inverse of one
-random factor: the discrete actions of Caselles-Dupré et al. 2019 and Quessard et al. 2020). Only valid moves
-are produced: where a bounded factor would leave its range, that factor's element is set to the identity.
+random factor: the discrete actions of Caselles-Dupré et al. 2019 and Quessard et al. 2020), drawn by
+:func:`groupdrl.worlds.data.valid_actions`: only valid moves, an invalid draw on a bounded factor is redrawn.
 """
 from __future__ import annotations
 
 import torch
 
 from groupdrl.models.base import DATA_KINDS
-from groupdrl.worlds import render_grid
+from groupdrl.worlds.data import ACTIONS, render_grid, valid_actions
 
-STEPS = ("uniform", "subgroup", "generators")
 
 
 class WorldSampler:
@@ -53,37 +52,12 @@ class WorldSampler:
         x = self._cache[self.world.state_index(states)]
         return x.float().div_(255) if x.dtype == torch.uint8 else x
 
-    def elements(self, states: torch.Tensor, steps: str, generator: torch.Generator) -> dict:
-        """One group element per state, drawn as ``steps`` says, valid for that state."""
-        n = len(states)
-        group = self.group
-        names = group.factor_names
-        if steps == "uniform":
-            g = group.sample(n, generator=generator)
-        elif steps in ("subgroup", "generators"):
-            which = torch.randint(len(names), (n,), generator=generator)
-            if steps == "subgroup":
-                draws = {k: group.factor(k).sample(n, generator=generator) for k in names}
-            else:
-                sign = torch.randint(2, (n,), generator=generator).bool()
-                draws = {k: torch.where(sign, 1, f.size - 1) % f.size
-                         for k, f in zip(names, self.world.factors)}
-            g = {k: torch.where(which == i, draws[k], 0) for i, k in enumerate(names)}
-        else:
-            raise ValueError(f"steps: expected one of {list(STEPS)}, got {steps!r}")
-        for f in self.world.factors:
-            if not f.periodic:
-                _, ok = self.world.act(group.embed(f.name, g[f.name]), states)
-                g[f.name] = torch.where(ok, g[f.name], 0)
-        return g
-
     def walk(self, n: int, length: int, steps: str, generator: torch.Generator) -> tuple[torch.Tensor, dict]:
         """``n`` walks of ``length`` steps: states ``(n, length + 1, k)`` and elements ``{factor: (n, length)}``."""
         s = self.world.sample_states(n, generator=generator)
         states, elems = [s], []
         for _ in range(length):
-            g = self.elements(s, steps, generator)
-            s, _ = self.world.act(g, s)
+            g, s = valid_actions(self.world, s, None, steps, generator)
             states.append(s)
             elems.append(g)
         g = {k: torch.stack([e[k] for e in elems], 1) for k in self.group.factor_names}
@@ -94,6 +68,8 @@ class WorldSampler:
         """A batch of ``kind`` (see the module docstring) of size ``n`` drawn with ``generator``."""
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"batch_size: expected a positive int, got {n!r}")
+        if steps not in ACTIONS:
+            raise ValueError(f"steps: expected one of {list(ACTIONS)}, got {steps!r}")
         if kind == "observations":
             states = self.world.sample_states(n, generator=generator)
             return {"x": self.render(states), "states": states}
@@ -112,8 +88,7 @@ class WorldSampler:
             b = max(1, n // set_size)
             x = self.render(self.world.sample_states(n, generator=generator))
             s0 = self.world.sample_states(b, generator=generator).repeat_interleave(set_size, 0)
-            g = self.elements(s0, steps, generator)
-            s, _ = self.world.act(g, s0)
+            g, s = valid_actions(self.world, s0, None, steps, generator)
             x_sets = self.render(s).reshape(b, set_size, *self.world.observation_shape)
             return {"x": x, "x_sets": x_sets, "g_sets": {k: v.reshape(b, set_size) for k, v in g.items()}}
         raise ValueError(f"kind: expected one of {list(DATA_KINDS)}, got {kind!r}")

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from groupdrl.worlds.world import World
 
-ACTIONS = ("uniform", "generators")
+ACTIONS = ("uniform", "subgroup", "generators")
 _MAX_RESAMPLE = 10_000
 
 
@@ -50,6 +50,58 @@ def _generator(seed: int | None) -> torch.Generator:
     else:
         g.manual_seed(seed)
     return g
+
+
+def draw_actions(world: World, b: int, factors: tuple[str, ...], mode: str,
+                 generator: torch.Generator | None) -> dict[str, torch.Tensor]:
+    """``b`` elements of the subgroup on ``factors`` (identity elsewhere), drawn as ``mode`` says.
+
+    ``"uniform"``: Haar on each chosen factor; ``"subgroup"``: one chosen factor at random, uniform in
+    it; ``"generators"``: a generator or its inverse (a ±1 step) of one chosen factor.
+    """
+    group = world.group
+    g = group.identity(b)
+    if mode == "uniform":
+        for f in factors:
+            g[f] = group.factor(f).sample(b, generator=generator)
+        return g
+    which = torch.randint(len(factors), (b,), generator=generator)
+    if mode == "subgroup":
+        draws = [group.factor(f).sample(b, generator=generator) for f in factors]
+    elif mode == "generators":
+        sign = torch.randint(2, (b,), generator=generator) * 2 - 1
+        draws = [torch.remainder(sign, group.factor(f).order) for f in factors]
+    else:
+        raise ValueError(f"actions: expected one of {ACTIONS}, got {mode!r}")
+    for i, f in enumerate(factors):
+        g[f] = torch.where(which == i, draws[i], g[f])
+    return g
+
+
+def valid_actions(world: World, states: torch.Tensor, factors: tuple[str, ...] | None = None,
+                  mode: str = "uniform", generator: torch.Generator | None = None
+                  ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Actions drawn by :func:`draw_actions` and redrawn where invalid, with the moved states ``g·s``.
+
+    Each ``g`` is uniform among the moves of its mode that keep ``states`` in range (a bounded factor
+    has only a partial action); periodic worlds never redraw.
+    """
+    factors = world.factor_names if factors is None else factors
+    b = len(states)
+    g = draw_actions(world, b, factors, mode, generator)
+    new, valid = world.act(g, states)
+    for _ in range(_MAX_RESAMPLE):
+        if bool(valid.all()):
+            return g, new
+        bad = (~valid).nonzero()[:, 0]
+        g_bad = draw_actions(world, len(bad), factors, mode, generator)
+        new_bad, valid_bad = world.act(g_bad, states[bad])
+        for f in g:
+            g[f][bad] = g_bad[f]
+        new[bad] = new_bad
+        valid[bad] = valid_bad
+    raise RuntimeError(f"no valid action on the factors {list(factors)} found after {_MAX_RESAMPLE} draws "
+                       "for some states")
 
 
 class _WorldData(Dataset):
@@ -163,9 +215,9 @@ class TransitionDataset(_WorldData):
         Seeds the items and the default generator of ``sample_batch``.
     cache : bool
         Render the full grid once and serve observations from memory.
-    actions : {"uniform", "generators"}
-        ``"uniform"``: ``g`` uniform on the subgroup (Haar on each chosen factor);
-        ``"generators"``: ``g`` a generator or its inverse (step ±1) of one chosen factor.
+    actions : {"uniform", "subgroup", "generators"}
+        How ``g`` is drawn (see :func:`draw_actions`): uniform on the subgroup, uniform in one
+        chosen factor, or a generator or its inverse (step ±1) of one chosen factor.
 
     Items are ``(x, g, gx)`` for ``steps == 1`` with ``g`` a dict ``{factor: int64 scalar}``,
     and ``(xs, gs)`` with ``xs`` ``(T+1, *obs)`` and ``gs`` ``{factor: (T,)}`` for
@@ -202,21 +254,7 @@ class TransitionDataset(_WorldData):
     def sample_actions(self, states: torch.Tensor, generator: torch.Generator | None = None
                        ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Valid actions ``g`` of the subgroup on ``states`` ``(b, k)`` and the states ``g·s``."""
-        b = len(states)
-        g = self._draw(b, generator)
-        new, valid = self.world.act(g, states)
-        for _ in range(_MAX_RESAMPLE):
-            if bool(valid.all()):
-                return g, new
-            bad = (~valid).nonzero()[:, 0]
-            g_bad = self._draw(len(bad), generator)
-            new_bad, valid_bad = self.world.act(g_bad, states[bad])
-            for f in g:
-                g[f][bad] = g_bad[f]
-            new[bad] = new_bad
-            valid[bad] = valid_bad
-        raise RuntimeError(f"no valid action of the subgroup {list(self.subgroup)} found after "
-                           f"{_MAX_RESAMPLE} draws for some states")
+        return valid_actions(self.world, states, self.subgroup, self.actions, generator)
 
     def sample_trajectories(self, b: int, generator: torch.Generator | None = None
                             ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -228,19 +266,6 @@ class TransitionDataset(_WorldData):
             gs.append(g)
             states.append(new)
         return torch.stack(states, 1), {f: torch.stack([g[f] for g in gs], 1) for f in self.world.factor_names}
-
-    def _draw(self, b: int, generator: torch.Generator | None) -> dict[str, torch.Tensor]:
-        group = self.world.group
-        g = group.identity(b)
-        if self.actions == "uniform":
-            for f in self.subgroup:
-                g[f] = group.factor(f).sample(b, generator=generator)
-            return g
-        which = torch.randint(len(self.subgroup), (b,), generator=generator)
-        sign = torch.randint(2, (b,), generator=generator) * 2 - 1
-        for i, f in enumerate(self.subgroup):
-            g[f] = torch.where(which == i, torch.remainder(sign, group.factor(f).order), g[f])
-        return g
 
     def _pack(self, states: torch.Tensor, g: dict[str, torch.Tensor]) -> dict:
         x = self.render(states)

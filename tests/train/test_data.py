@@ -72,3 +72,13 @@ def test_bad_requests():
         sampler.batch("observations", 0, gen())
     with pytest.raises(ValueError, match="length"):
         sampler.batch("sequences", 4, gen(), length=0)
+
+
+def test_bounded_factors_get_valid_moves_not_identity_fallbacks():
+    # a bounded factor of size 3: from 0 only +1 is valid, from 2 only -1; every generator step must move
+    sampler = WorldSampler(vector_world((3, 4), names=("a", "b"), periodic=(False, True)), cache_bytes=0)
+    states, g = sampler.walk(64, 6, "generators", gen(2))
+    moved = (states[:, 1:] != states[:, :-1]).any(-1)
+    assert bool(moved.all())
+    step_a = (states[:, 1:, 0] - states[:, :-1, 0]).abs()
+    assert int(step_a.max()) <= 1 and bool(((states[..., 0] >= 0) & (states[..., 0] < 3)).all())
