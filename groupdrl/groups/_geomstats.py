@@ -6,6 +6,7 @@ needed, default to its numpy backend, and restore the caller's torch default dty
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from types import ModuleType
@@ -14,15 +15,22 @@ import numpy as np
 import torch
 
 
-def geomstats() -> ModuleType:
-    """Import and return ``geomstats.backend`` without changing torch's default dtype."""
+@contextlib.contextmanager
+def keep_default_dtype():
+    """Restore torch's default dtype after the block (geomstats sets it to float64 when it loads)."""
     dtype = torch.get_default_dtype()
     try:
+        yield
+    finally:
+        torch.set_default_dtype(dtype)
+
+
+def geomstats() -> ModuleType:
+    """Import and return ``geomstats.backend`` without changing torch's default dtype."""
+    with keep_default_dtype():
         if "geomstats" not in sys.modules:
             os.environ.setdefault("GEOMSTATS_BACKEND", "numpy")
         import geomstats.backend as gs
-    finally:
-        torch.set_default_dtype(dtype)
     return gs
 
 
@@ -42,11 +50,8 @@ def from_backend(x, like: torch.Tensor) -> torch.Tensor:
 
 def special_orthogonal_3():
     """geomstats' SO(3) in matrix form with its bi-invariant metric."""
-    dtype = torch.get_default_dtype()
-    try:
+    with keep_default_dtype():
         geomstats()
         from geomstats.geometry.special_orthogonal import SpecialOrthogonal
 
         return SpecialOrthogonal(3, point_type="matrix", equip=True)
-    finally:
-        torch.set_default_dtype(dtype)

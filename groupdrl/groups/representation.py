@@ -54,14 +54,14 @@ class Representation:
         self.name = name
         self.blocks = dict(blocks) if blocks is not None else None
         self.basis = basis
+        self._basis_inv = None if basis is None else torch.linalg.inv(basis.to(torch.float64))
 
     def __call__(self, g: object, dtype: torch.dtype | None = None) -> torch.Tensor:
         self.group.validate(g, "g")
         dtype = dtype or torch.get_default_dtype()
         out = self._fn(g, dtype)
         if self.basis is not None:
-            q = self.basis.to(dtype)
-            out = q @ out @ torch.linalg.inv(q)
+            out = self.basis.to(dtype) @ out @ self._basis_inv.to(dtype)
         return out
 
     def __repr__(self) -> str:

@@ -101,14 +101,11 @@ class SO3(TensorGroup):
 
     def frechet_mean(self, r: torch.Tensor) -> torch.Tensor:
         """Fréchet (Karcher) mean of a batch of rotations, ``(3, 3)`` (geomstats)."""
-        dtype = torch.get_default_dtype()
-        try:
+        with _geomstats.keep_default_dtype():
             from geomstats.learning.frechet_mean import FrechetMean
 
             so3 = _geomstats.special_orthogonal_3()
             est = FrechetMean(so3).set(max_iter=100, epsilon=1e-10).fit(_geomstats.to_backend(r))
-        finally:
-            torch.set_default_dtype(dtype)
         return _geomstats.from_backend(est.estimate_, r)
 
     # ---- representations ------------------------------------------------------------------
