@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from groupdrl.nn._checks import check_batch, positive_int
+from groupdrl.nn.init import relu_init_
 
 #: Output channels of the four stride-2 convolutions of the encoder.
 CONV_CHANNELS = (32, 32, 64, 64)
@@ -74,6 +75,7 @@ class ConvEncoder(nn.Module):
             nn.ReLU(),
             nn.Linear(HIDDEN, self.out_dim),
         )
+        relu_init_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Encode images ``x`` of shape ``(n, C, H, H)`` to ``(n, out_dim)``."""
@@ -123,6 +125,7 @@ class ConvDecoder(nn.Module):
                 layers.append(nn.ReLU())
             prev = ch
         self.deconv = nn.Sequential(*layers)
+        relu_init_(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Decode latents ``z`` of shape ``(n, latent_dim)`` to logits ``(n, C, H, H)``."""

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from groupdrl.nn._checks import check_batch, positive_int, positive_ints
+from groupdrl.nn.init import relu_init_
 
 
 class MLP(nn.Module):
@@ -39,7 +40,7 @@ class MLP(nn.Module):
             layers.append(nn.Linear(widths[i], widths[i + 1], bias=out_bias or not last))
             if not last:
                 layers.append(nn.ReLU())
-        self.net = nn.Sequential(*layers)
+        self.net = relu_init_(nn.Sequential(*layers))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``x`` of shape ``(n, in_dim)`` to ``(n, out_dim)``."""
