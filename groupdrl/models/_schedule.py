@@ -1,50 +1,48 @@
-"""Step-dependent training: a resumable step counter and the linear capacity schedule C(t) of AnnealedVAE
-(Burgess et al. 2018) and JointVAE (Dupont 2018)."""
+"""Step-dependent training weights as pure functions of the training step the loop passes to ``loss``.
+
+No model keeps a hidden counter: ``fit`` calls ``model.loss(batch, generator, step)`` with the 0-based index
+of the update being computed, so extra loss calls (validation, gradient accumulation) never shift a
+schedule and a resumed run follows it exactly. ``step=None`` (a call outside training) means the end of
+the schedule.
+"""
 from __future__ import annotations
 
-import torch
-from torch import nn
+
+def check_step(step) -> int | None:
+    """``step`` as a non-negative int, or ``None``; anything else is a ``ValueError``/``TypeError``."""
+    if step is None:
+        return None
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise TypeError(f"step: expected a non-negative int or None, got {type(step).__name__}")
+    if step < 0:
+        raise ValueError(f"step: expected a non-negative int or None, got {step}")
+    return step
 
 
-class StepCounter(nn.Module):
-    """A training-step counter t kept in the state dict, so a resumed run continues where it stopped.
-
-    ``t`` is a persistent ``int64`` buffer ``step``; :meth:`tick` advances it by one in training mode (call it
-    once per loss evaluation); in eval mode it stays put.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("step", torch.zeros((), dtype=torch.long))
-
-    def tick(self) -> None:
-        """t ← t + 1 when the module is in training mode."""
-        if self.training:
-            self.step += 1
+def ramp(step: int | None, steps: int) -> float:
+    """min(1, t / T): a linear warm-up over ``steps`` = T steps (1 from the start when T = 0; 1 for ``None``)."""
+    step = check_step(step)
+    if step is None or steps == 0:
+        return 1.0
+    return min(1.0, step / steps)
 
 
-class CapacitySchedule(StepCounter):
-    """C(t) = min(C_max, C_min + (C_max − C_min) · t / T), t a :class:`StepCounter`.
-
-    Parameters
-    ----------
-    steps : int
-        T, the number of steps over which C grows from C_min to C_max.
+def capacity(step: int | None, steps: int, c_max: float, c_min: float = 0.0) -> float:
+    """C(t) = C_min + (C_max − C_min) · min(1, t / T), the linear capacity schedule of AnnealedVAE
+    (Burgess et al. 2018) and JointVAE (Dupont 2018).
 
     Examples
     --------
-    >>> s = CapacitySchedule(100)
-    >>> float(s(25.0))  # t = 0
-    0.0
+    >>> capacity(25, 100, 20.0)
+    5.0
+    >>> capacity(None, 100, 20.0)  # outside training: the final capacity
+    20.0
     """
+    return c_min + (c_max - c_min) * ramp(step, steps)
 
-    def __init__(self, steps: int) -> None:
-        super().__init__()
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"capacity_steps: expected a positive int, got {steps!r}")
-        self.steps = steps
 
-    def forward(self, c_max: float, c_min: float = 0.0) -> torch.Tensor:
-        """C(t) at the current step (a 0-d tensor of the default dtype)."""
-        frac = torch.clamp(self.step.to(torch.get_default_dtype()) / self.steps, max=1.0)
-        return c_min + (c_max - c_min) * frac
+def check_steps(value, name: str, low: int = 1) -> int:
+    """A schedule length: an int ``>= low``, else a ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+    return value

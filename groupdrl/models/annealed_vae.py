@@ -5,15 +5,15 @@ from collections.abc import Sequence
 
 import torch
 
-from groupdrl.models._schedule import CapacitySchedule
+from groupdrl.models._schedule import capacity, check_steps
 from groupdrl.models.base import VAE
 
 
 class AnnealedVAE(VAE):
     """β-VAE with a controlled capacity: L = E_q[−log p(x|z)] + γ |KL(q(z|x) ‖ N(0, I)) − C(t)|.
 
-    C(t) = min(C_max, C_max · t / T) grows linearly from 0 nats (:class:`CapacitySchedule`; t counts
-    training-mode loss evaluations and is saved with the model, so a resumed run continues the schedule).
+    C(t) = min(C_max, C_max · t / T) grows linearly from 0 nats (:func:`~groupdrl.models._schedule.capacity`;
+    t is the training step passed to ``loss``).
     disentanglement_lib defaults: γ = 1000, C_max = 25 nats (Burgess: 0 → 25), T = 100 000.
 
     Parameters
@@ -39,10 +39,10 @@ class AnnealedVAE(VAE):
         super().__init__(world, latent_dim, hidden, likelihood, gamma=float(gamma), c_max=float(c_max),
                          capacity_steps=capacity_steps)
         self.gamma, self.c_max = float(gamma), float(c_max)
-        self.capacity = CapacitySchedule(capacity_steps)
+        self.capacity_steps = check_steps(capacity_steps, "capacity_steps")
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         recon, kl, _, _ = self.elbo_terms(batch["x"], generator)
-        c = self.capacity(self.c_max)
-        self.capacity.tick()
+        c = torch.tensor(capacity(step, self.capacity_steps, self.c_max), dtype=kl.dtype, device=kl.device)
         return {"loss": recon + self.gamma * (kl - c).abs(), "recon": recon, "kl": kl, "capacity": c}

@@ -3,8 +3,9 @@
 Every model is an ``nn.Module`` built for a :class:`~groupdrl.worlds.World` with
 
 - ``encode(x) -> (n, d)``: the representation that gets verified (the posterior mean for VAEs);
-- ``loss(batch, generator=None) -> dict[str, Tensor]`` with ``"loss"`` the total to minimise
-  (``forward`` is ``loss``, so the model can be wrapped in ``DistributedDataParallel``);
+- ``loss(batch, generator=None, step=None) -> dict[str, Tensor]`` with ``"loss"`` the total to minimise;
+  ``step`` is the training step (``fit`` passes it; schedules are pure functions of it, ``None`` = the end
+  of the schedule). ``forward`` is ``loss``, so the model can be wrapped in ``DistributedDataParallel``;
 - ``decode(z)`` / ``reconstruct(x)`` where it is generative;
 - ``latent_rep``: the representation ρ of the world's group acting on the latent, or ``None``;
 - ``data``: the batches it needs (``"observations"``, ``"transitions"``, ``"sequences"`` or
@@ -59,11 +60,13 @@ class Model(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def forward(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        return self.loss(batch, generator)
+    def forward(self, batch: dict, generator: torch.Generator | None = None,
+                step: int | None = None) -> dict[str, torch.Tensor]:
+        return self.loss(batch, generator, step)
 
 
 # ---- observations: encoder / decoder / reconstruction ----------------------------------------------

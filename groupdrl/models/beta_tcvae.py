@@ -104,7 +104,8 @@ class BetaTCVAE(VAE):
         self.estimator = estimator
         self.dataset_size = dataset_size or math.prod(self.factor_sizes)
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x = batch["x"]
         mu, logvar = self.posterior(x)
         z = reparameterise(mu, logvar, generator)

@@ -33,6 +33,7 @@ class BetaVAE(VAE):
         super().__init__(world, latent_dim, hidden, likelihood, beta=float(beta))
         self.beta = float(beta)
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         recon, kl, _, _ = self.elbo_terms(batch["x"], generator)
         return {"loss": recon + self.beta * kl, "recon": recon, "kl": kl}

@@ -46,7 +46,8 @@ class DIPVAE(VAE):
             cov = cov + torch.diag(logvar.exp().mean(0))
         return cov
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x = batch["x"]
         mu, logvar = self.posterior(x)
         recon = reconstruction_loss(self.decoder(reparameterise(mu, logvar, generator)), x, self.likelihood)

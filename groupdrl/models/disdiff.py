@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from groupdrl.models._discriminator import frozen_call
-from groupdrl.models._schedule import StepCounter
+from groupdrl.models._schedule import check_step
 from groupdrl.models.base import Model, is_image, make_encoder
 from groupdrl.nn import MLP
 
@@ -90,8 +90,8 @@ class DisDiff(Model):
     with k_t = −√(α_t (1 − ᾱ_t)) (the mean shift of PDAE, Zhang et al. 2022, with Σ_θ = β_t I) and L_d
     from :func:`disentangling_loss` for one random factor c per sample. G_ψ(·, z_c, ·) is one network that
     reads z with every unit but c set to 0; the frozen copy E' is E with detached parameters. Each stage's
-    loss reaches only its own parameters (the others get no gradient and Adam leaves them alone); the
-    step counter is saved with the model, so a resumed run stays in the right stage. Under
+    loss reaches only its own parameters (the others get no gradient and Adam leaves them alone); the stage is
+    a function of the training step passed to ``loss`` (``None``: stage 2). Under
     DistributedDataParallel this needs ``find_unused_parameters=True``.
 
     ``encode(x)`` = [z_1, …, z_N], ``(n, N · unit_dim)``; :meth:`pca_encoder` gives the paper's evaluation
@@ -143,12 +143,11 @@ class DisDiff(Model):
         self.ddpm = Denoiser(self.observation_shape, 0, hidden, width)
         self.encoder = make_encoder(self.observation_shape, n_units * unit_dim, hidden)
         self.field = Denoiser(self.observation_shape, n_units * unit_dim, hidden, width)
-        self.counter = StepCounter()
 
-    @property
-    def pretraining(self) -> bool:
-        """Whether the next training step is a stage-1 (DDPM) step."""
-        return int(self.counter.step) < self.pretrain_steps
+    def pretraining(self, step: int | None) -> bool:
+        """Whether training step ``step`` is a stage-1 (DDPM) step (``None``: no)."""
+        step = check_step(step)
+        return step is not None and step < self.pretrain_steps
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """[z_1, …, z_N] = E(x), ``(n, n_units · unit_dim)``."""
@@ -170,7 +169,8 @@ class DisDiff(Model):
 
         return encoder
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x0 = batch["x"]
         n, dev = len(x0), x0.device
         t = torch.randint(self.timesteps, (n,), generator=generator, device=dev)
@@ -178,11 +178,9 @@ class DisDiff(Model):
         view = (n,) + (1,) * (x0.dim() - 1)
         a_bar, alpha = self.alphas_bar[t].reshape(view), self.alphas[t].reshape(view)
         x_t = torch.sqrt(a_bar) * x0 + torch.sqrt(1 - a_bar) * eps
-        if self.pretraining:
-            self.counter.tick()
+        if self.pretraining(step):
             ddpm = F.mse_loss(self.ddpm(x_t, t), eps)
             return {"loss": ddpm, "ddpm": ddpm}
-        self.counter.tick()
         eps_theta = frozen_call(self.ddpm, x_t, t)
         z = self.encoder(x0)
         # G_ψ(x_t, z_c, t) for every unit c in one pass: z masked to unit c

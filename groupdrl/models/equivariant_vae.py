@@ -71,7 +71,8 @@ class EquivariantVAE(GaussianLatent, Model):
         logvar = torch.cat([out[:, 2 + m : 3 + m].expand(-1, 2), out[:, 3 + m :]], 1)
         return mu, logvar
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x = batch["x"]
         mu, logvar = self.posterior(x)
         z = reparameterise(mu, logvar, generator)

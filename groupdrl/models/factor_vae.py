@@ -42,7 +42,8 @@ class FactorVAE(DiscriminatorVAE):
         super().__init__(world, latent_dim, hidden, likelihood, disc_hidden, gamma=float(gamma))
         self.gamma = float(gamma)
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x, x_other = split_halves(batch["x"])
         recon, kl, _, z = self.elbo_terms(x, generator)
         tc = self.total_correlation(z)

@@ -58,7 +58,8 @@ class ForwardVAE(VAE):
             blocks.append(eye + up * (self.plus[i] - eye) + down * (self.minus[i] - eye))
         return block_diag(blocks)
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         recon, kl, _, z = self.elbo_terms(batch["x"], generator)
         mu_next = self.encode(batch["x_next"])
         forward = ((apply(self.actions(batch["g"]), z) - mu_next) ** 2).sum(1).mean()

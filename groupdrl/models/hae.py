@@ -9,7 +9,7 @@ from torch import nn
 
 from groupdrl.groups import Representation
 from groupdrl.groups.representation import rotation_2d
-from groupdrl.models._schedule import StepCounter
+from groupdrl.models._schedule import check_steps, ramp
 from groupdrl.models.base import (Model, apply, block_diag, check_likelihood, make_decoder, make_encoder,
                                   mean_observation, reconstruction_loss, signed_shift)
 from groupdrl.nn import MLP
@@ -64,8 +64,8 @@ class HAE(Model):
     ``gamma_warmup`` steps. With the full γ from step 0 the latent term, which any h → 0 satisfies,
     wins before the reconstruction has made h informative and the encoder collapses to a constant
     (seen on flatland, arrow and vector worlds); the official code avoids the same trap by alternating
-    the training of the autoencoder and of ρ (``--toggle_training_every``). The step counter is a buffer,
-    so resumed runs follow the same schedule. With ``normalise`` (ours, default) h is standardised per
+    the training of the autoencoder and of ρ (``--toggle_training_every``). The ramp is a function of the
+    training step passed to ``loss`` (``None``: full γ), so resumed runs follow the same schedule. With ``normalise`` (ours, default) h is standardised per
     dimension over the batch: at initialisation the shared conv encoder's outputs differ between images by
     ~1e-3 of their common offset, and without it even the plain autoencoder (γ = 0) stayed at the blank
     image for 400+ steps on 16×16 flatland; the standardised code also cannot shrink to a point.
@@ -101,10 +101,7 @@ class HAE(Model):
         super().__init__(world, block_dim=block_dim, gamma=float(gamma), length=length, steps=steps,
                          orthogonal=orthogonal, gamma_warmup=gamma_warmup, normalise=normalise, hidden=list(hidden),
                          rep_hidden=rep_hidden, likelihood=likelihood)
-        if not isinstance(gamma_warmup, int) or gamma_warmup < 0:
-            raise ValueError(f"gamma_warmup: expected a non-negative int, got {gamma_warmup!r}")
-        self.gamma_warmup = gamma_warmup
-        self.counter = StepCounter()
+        self.gamma_warmup = check_steps(gamma_warmup, "gamma_warmup", 0)
         if not isinstance(block_dim, int) or block_dim < 1:
             raise ValueError(f"block_dim: expected a positive int, got {block_dim!r}")
         self.gamma = float(gamma)
@@ -126,7 +123,8 @@ class HAE(Model):
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x, g = batch["x"], batch["g"]
         n, t1 = x.shape[:2]
         z = self.encode(x.reshape(n * t1, *x.shape[2:])).reshape(n, t1, -1)
@@ -137,9 +135,8 @@ class HAE(Model):
         recon = reconstruction_loss(self.decoder(pred.reshape(n * t1, -1)), x.reshape(n * t1, *x.shape[2:]),
                                     self.likelihood) * t1
         latent = ((z[:, 1:] - pred[:, 1:]) ** 2).sum((1, 2)).mean()
-        ramp = 1.0 if self.gamma_warmup == 0 else min(1.0, float(self.counter.step) / self.gamma_warmup)
-        self.counter.tick()
-        return {"loss": recon + ramp * self.gamma * latent, "recon": recon, "latent": latent}
+        weight = ramp(step, self.gamma_warmup) * self.gamma
+        return {"loss": recon + weight * latent, "recon": recon, "latent": latent}
 
     @property
     def latent_rep(self) -> Representation:

@@ -121,7 +121,8 @@ class InfoGAN(Model):
         u = 2 * u - 1
         return u[:, : self.code_dim], u[:, self.code_dim:]
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x = batch["x"]
         c, noise = self._latents(len(x), generator)
         fake = self.generate(c, noise)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from groupdrl.models._schedule import CapacitySchedule
+from groupdrl.models._schedule import capacity, check_steps
 from groupdrl.models.base import (Model, check_likelihood, kl_normal, make_decoder, make_encoder, mean_observation,
                                   reconstruction_loss, reparameterise)
 
@@ -31,7 +31,7 @@ class JointVAE(Model):
 
     L = E_q[−log p(x|z, c)] + γ |KL(q(z|x) ‖ N(0, I)) − C_z(t)| + γ |Σ_k KL(q(c_k|x) ‖ Unif) − C_c(t)|,
 
-    C(t) linear from 0 (:class:`~groupdrl.models._schedule.CapacitySchedule`); C_c is clipped at the largest
+    C(t) linear from 0 (:func:`~groupdrl.models._schedule.capacity`, t the training step); C_c is clipped at the largest
     possible discrete KL Σ_k log K_k, as in the author's code. Discrete codes are sampled with the
     Gumbel-softmax relaxation (τ = 0.67) in the loss. dSprites setup: 6 continuous + one 3-way discrete latent,
     C_z 0 → 40, C_c 0 → 1.1 nats over 300k steps, γ = 150.
@@ -84,7 +84,7 @@ class JointVAE(Model):
         self.latent_dim = cont_dim + sum(self.disc_dims)
         self.encoder = make_encoder(self.observation_shape, 2 * cont_dim + sum(self.disc_dims), hidden)
         self.decoder = make_decoder(self.latent_dim, self.observation_shape, hidden)
-        self.capacity = CapacitySchedule(capacity_steps)
+        self.capacity_steps = check_steps(capacity_steps, "capacity_steps")
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """``(μ, log σ², [logits_k])`` of q(z|x) and of each q(c_k|x)."""
@@ -107,7 +107,8 @@ class JointVAE(Model):
         onehots = [F.one_hot(lg.argmax(-1), lg.shape[-1]).to(mu.dtype) for lg in logits]
         return self.decode(torch.cat([mu, *onehots], 1))
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x = batch["x"]
         mu, logvar, logits = self.posterior(x)
         c = [gumbel_softmax(lg, self.temperature, generator) for lg in logits]
@@ -115,8 +116,8 @@ class JointVAE(Model):
                                     self.likelihood)
         kl_cont = kl_normal(mu, logvar)
         kl_disc = sum((kl_uniform(lg) for lg in logits), torch.zeros((), device=x.device, dtype=mu.dtype))
-        c_z, c_c = self.capacity(self.cont_capacity), self.capacity(self.disc_capacity)
-        self.capacity.tick()
+        c_z, c_c = (torch.tensor(capacity(step, self.capacity_steps, c), dtype=mu.dtype, device=x.device)
+                    for c in (self.cont_capacity, self.disc_capacity))
         total = recon + self.gamma * ((kl_cont - c_z).abs() + (kl_disc - c_c).abs())
         return {"loss": total, "recon": recon, "kl_cont": kl_cont, "kl_disc": kl_disc, "capacity_cont": c_z,
                 "capacity_disc": c_c}

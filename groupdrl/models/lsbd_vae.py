@@ -114,7 +114,8 @@ class LSBDVAE(Model):
         return self.decode(z.to(self.device))
 
     # ---- loss ------------------------------------------------------------------------------------
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x = batch["x"]
         mu, t = self.posterior(x)
         z = self.sample_posterior(mu, t, generator)

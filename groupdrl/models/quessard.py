@@ -92,7 +92,8 @@ class Quessard(Model):
         rho = plane_rotations(self.theta, self.latent_dim)
         return torch.cat([rho, torch.eye(self.latent_dim, dtype=rho.dtype, device=rho.device)[None]])
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x, g = batch["x"], batch["g"]
         n, t1 = x.shape[:2]
         mats = self.matrices()

@@ -68,7 +68,8 @@ class RFVAE(DiscriminatorVAE):
         mu = self.posterior(x)[0]
         return mu * self.relevance() if self.encode_masked else mu
 
-    def loss(self, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: dict, generator: torch.Generator | None = None,
+             step: int | None = None) -> dict[str, torch.Tensor]:
         x, x_other = split_halves(batch["x"])
         mu, logvar = self.posterior(x)
         z = reparameterise(mu, logvar, generator)

@@ -172,7 +172,7 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
             data_gen = torch.Generator().manual_seed(step_seed(seed, step, rank, "data"))
             batch = to_device(sampler.batch(model.data, batch_size, data_gen, **model.data_kwargs), device)
             noise_gen = torch.Generator(device=device).manual_seed(step_seed(seed, step, rank, "noise"))
-            terms = net(batch, noise_gen)
+            terms = net(batch, noise_gen, step)
             loss = terms["loss"]
             if not bool(torch.isfinite(loss)):
                 bad = {k: float(v.detach()) for k, v in terms.items()}

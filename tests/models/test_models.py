@@ -72,7 +72,7 @@ def test_short_training_lowers_the_loss(name, tmp_path):
     batch = _batch(model, VECTOR, seed=123, n=64)
 
     def fixed_loss():
-        model.eval()  # no step counters advance
+        model.eval()
         with torch.no_grad():
             return float(model.loss(batch, torch.Generator().manual_seed(7))["loss"])
 

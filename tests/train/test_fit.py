@@ -23,11 +23,11 @@ def interrupt_at(model, call: int, exc: BaseException):
     """Make the ``call``-th loss evaluation raise ``exc`` (a run killed in the middle of a step)."""
     loss, count = model.loss, [0]
 
-    def wrapped(batch, generator=None):
+    def wrapped(batch, generator=None, step=None):
         count[0] += 1
         if count[0] == call:
             raise exc
-        return loss(batch, generator)
+        return loss(batch, generator, step)
 
     model.loss = wrapped
 
@@ -102,9 +102,9 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     loss = model.loss
     count = [0]
 
-    def poisoned(batch, generator=None):
+    def poisoned(batch, generator=None, step=None):
         count[0] += 1
-        out = loss(batch, generator)
+        out = loss(batch, generator, step)
         if count[0] == 8:
             out = {**out, "loss": out["loss"] * math.nan}
         return out
