@@ -12,42 +12,47 @@ from groupdrl.groups import Representation
 from groupdrl.models.base import (Model, apply, check_likelihood, make_decoder, make_encoder, mean_observation,
                                   reconstruction_loss, rotation_representation)
 
-#: Smallest and largest posterior scale t on each circle; at t = 2π/e the approximate KL is 0.
-_T_RANGE = (1e-4, 2 * math.pi / math.e)
-#: Logit offset of t: an encoder output of 0 gives t ≈ 0.016 (a spread of ~0.13 rad). Starting from the
-#: middle of the range (t ≈ 1.2, nearly uniform on the circle) the decoder learns to ignore z and training
-#: can stay collapsed (seen on arrow).
-_T_OFFSET = -5.0
+#: Range of the log posterior scale log t on each circle (the authors' ``log_t_limit = (-10, -5)``). The upper
+#: bound keeps every posterior concentrated (angular spread √t ≤ 0.08 rad), so the KL to the uniform circle
+#: is at least 2.92 nats a circle and the uninformative posterior (KL → 0 at t = 2π/e) is out of reach.
+LOG_T_LIMIT = (-10.0, -5.0)
+#: Steps of the random walk that samples the posterior (the authors' ``steps = 10``).
+WALK_STEPS = 10
 
 
 class LSBDVAE(Model):
     """A VAE whose latent is a product of circles (S¹)^K with the known action ρ(g) = ⊕_k R(2π g_k / N_k).
 
-    One circle per cyclic factor.
+    One circle per cyclic factor. Following the authors' code (a ΔVAE posterior, Pérez Rey et al. 2019):
+    on each circle the encoder gives a location μ_k = normalise(e_k) ∈ S¹ (e_k: two encoder outputs) and a
+    scale log t_k = c + h tanh(e'_k + 1) in ``LOG_T_LIMIT`` (c, h its centre and half-width; the +1 is the
+    authors' bias initialisation); a sample is a Brownian motion on S¹ started at μ_k, ``WALK_STEPS`` steps
+    z ← normalise(z + √(t/steps) ε); the KL to the uniform prior is the ΔVAE small-t approximation
+    KL_k = log 2π − ½ log(2πe t_k) (it does not depend on μ_k).
 
-    Posterior on each circle: a location μ_k ∈ S¹ and a scale t_k. μ_k is the encoder's 2-D output,
-    standardised over the batch (``BatchNorm1d(affine=False)``; running statistics in eval), then
-    normalised: at initialisation the shared conv encoder's outputs differ between images by ~1e-3 of
-    their common offset, so without centring every image starts at the same point of the circle and
-    training can stay collapsed (seen on arrow). Tonnaer
-    et al. use the ΔVAE posterior (a Brownian motion on the manifold, Pérez Rey et al. 2019); we approximate
-    it by a projected Gaussian, z_k = normalise(μ_k + √t_k ε), ε ~ N(0, I₂), and take the ΔVAE KL to the
-    uniform prior on S¹ with the small-t (Euclidean heat kernel) entropy:
-    KL_k ≈ log 2π − ½ log(2πe t_k).
+    Loss (the unlabelled and labelled objectives of the paper, summed in one step instead of alternating
+    epochs):
 
-    Loss = unlabelled ELBO + labelled ELBO + γ L_LSBD. For a labelled set x_m = g_m · x_0 (m = 1..M):
-    ẑ_0 = normalise(mean_m ρ(g_m)⁻¹ μ_m) per circle, z_0 ~ q(· | ẑ_0, mean_m t_m), z̃_m = ρ(g_m) z_0;
-    the labelled ELBO reconstructs x_m from z̃_m, and L_LSBD = Σ_m Σ_k 2(1 − cos∠(μ_{m,k}, ρ_k(g_m) ẑ_{0,k}))
-    pulls each encoding onto the orbit. ``encode`` returns the locations μ (a point of (S¹)^K in R^{2K}).
+        L = [recon(x | z) + β KL(x)]                                        unlabelled, z ~ q(z|x)
+          + mean_m [recon(x_m | z̃_m) + β KL(x_m)] + γ Σ_m Σ_k 2(1 − cos∠(z_{m,k}, z̃_{m,k}))
+
+    for a labelled set x_m = g_m · x_0 (m = 1..M): z_m ~ q(z|x_m), z̄ = normalise(Σ_m ρ(g_m)⁻¹ z_m) per circle
+    and z̃_m = ρ(g_m) z̄. Every term is a mean over the batch (of observations, or of sets); recon is the
+    negative log-likelihood summed over the observation. ``encode`` returns the locations μ (a point of
+    (S¹)^K in R^{2K}).
+
+    Departure: the projected random walk stands in for the exact heat kernel sample on S¹, as in the
+    authors' code. (An earlier version of this class let t reach 2π/e, where the KL vanishes; runs on
+    arrow then ended with a collapsed posterior, KL ≈ 0.01 a circle.)
 
     Parameters
     ----------
     world : World
         Every factor must be cyclic (a periodic factor, or a bounded one moved within its range).
     gamma : float
-        Weight of L_LSBD.
+        Weight of L_LSBD (the authors' ``dist_weight``).
     beta : float
-        Weight of the KL terms.
+        Weight of the KL terms (``kl_weight``).
     set_size : int
         M, observations per labelled set.
     steps : {"uniform", "subgroup", "generators"}
@@ -60,7 +65,7 @@ class LSBDVAE(Model):
     name = "lsbd_vae"
     data = "labelled+unlabelled"
 
-    def __init__(self, world, gamma: float = 1.0, beta: float = 1.0, set_size: int = 8, steps: str = "uniform",
+    def __init__(self, world, gamma: float = 1.0, beta: float = 1.0, set_size: int = 32, steps: str = "uniform",
                  hidden: Sequence[int] = (256, 256), likelihood: str = "auto") -> None:
         super().__init__(world, gamma=float(gamma), beta=float(beta), set_size=set_size, steps=steps,
                          hidden=list(hidden), likelihood=likelihood)
@@ -69,28 +74,39 @@ class LSBDVAE(Model):
         self.latent_dim = 2 * self.k
         self.likelihood = check_likelihood(likelihood, self.observation_shape)
         self._rep = rotation_representation(self.group)
-        self.encoder = make_encoder(self.observation_shape, 3 * self.k, hidden)
-        self.norm = nn.BatchNorm1d(2 * self.k, affine=False)
+        self.encoder = self.make_encoder(hidden)
         self.decoder = make_decoder(self.latent_dim, self.observation_shape, hidden)
         self.data_kwargs = {"set_size": set_size, "steps": steps}
+
+    def make_encoder(self, hidden: Sequence[int]) -> nn.Module:
+        """The network giving the 3K posterior parameters: 2K location coordinates (circle k: columns 2k, 2k+1),
+        then K log-scale inputs."""
+        return make_encoder(self.observation_shape, 3 * self.k, hidden)
 
     @property
     def latent_rep(self) -> Representation:
         return self._rep
 
     # ---- posterior on (S¹)^K ---------------------------------------------------------------------
-    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Locations μ ``(n, K, 2)`` (unit vectors) and scales t ``(n, K)``."""
-        out = self.encoder(x)
-        loc = self.norm(out[:, : 2 * self.k]).reshape(len(x), self.k, 2)
-        mu = F.normalize(loc, dim=-1, eps=1e-6)
-        t = _T_RANGE[0] + (_T_RANGE[1] - _T_RANGE[0]) * torch.sigmoid(out[:, 2 * self.k :] + _T_OFFSET)
-        return mu, t
+    def parameters_from(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Locations μ ``(n, K, 2)`` (unit vectors) and scales t ``(n, K)`` from the 3K encoder outputs."""
+        mu = F.normalize(out[:, : 2 * self.k].reshape(len(out), self.k, 2), dim=-1, eps=1e-6)
+        low, high = LOG_T_LIMIT
+        log_t = (high + low) / 2 + (high - low) / 2 * torch.tanh(out[:, 2 * self.k :] + 1)
+        return mu, log_t.exp()
 
-    def sample_posterior(self, mu: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """z = normalise(μ + √t ε) on each circle (the projected-Gaussian approximation)."""
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return F.normalize(mu + t.sqrt()[..., None] * eps, dim=-1, eps=1e-6)
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Locations μ ``(n, K, 2)`` and scales t ``(n, K)`` of q(z|x)."""
+        return self.parameters_from(self.encoder(x))
+
+    @staticmethod
+    def sample_posterior(mu: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """A Brownian motion on each circle: ``WALK_STEPS`` steps z ← normalise(z + √(t/steps) ε) from μ."""
+        z, step = mu, (t / WALK_STEPS).sqrt()[..., None]
+        for _ in range(WALK_STEPS):
+            eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+            z = F.normalize(z + step * eps, dim=-1, eps=1e-6)
+        return z
 
     @staticmethod
     def kl(t: torch.Tensor) -> torch.Tensor:
@@ -125,17 +141,16 @@ class LSBDVAE(Model):
         b, m = xs.shape[:2]
         flat = xs.reshape(b * m, *xs.shape[2:])
         mu_m, t_m = self.posterior(flat)
+        z_m = self.sample_posterior(mu_m, t_m, generator).reshape(b * m, -1)
         g = {k: v.reshape(-1).cpu() for k, v in gs.items()}
-        rho = self._rep(g, mu_m.dtype).to(mu_m.device)                       # (b m, 2K, 2K)
-        back = apply(rho.transpose(1, 2), mu_m.reshape(b * m, -1))           # ρ(g_m)⁻¹ μ_m (ρ orthogonal)
-        z0_hat = F.normalize(back.reshape(b, m, self.k, 2).mean(1), dim=-1, eps=1e-6)  # (b, K, 2)
-        t0 = t_m.reshape(b, m, self.k).mean(1)
-        z0 = self.sample_posterior(z0_hat, t0, generator)
-        z_tilde = apply(rho, z0.repeat_interleave(m, 0).reshape(b * m, -1))
-        recon_l = reconstruction_loss(self.decoder(z_tilde), flat, self.likelihood) * m
-        kl_l = self.kl(t0)
-        mu_tilde = apply(rho, z0_hat.repeat_interleave(m, 0).reshape(b * m, -1)).reshape(b * m, self.k, 2)
-        lsbd = (2 * (1 - (mu_m * mu_tilde).sum(-1))).sum(-1).reshape(b, m).sum(1).mean()
+        rho = self._rep(g, z_m.dtype).to(z_m.device)                          # (b m, 2K, 2K)
+        back = apply(rho.transpose(1, 2), z_m).reshape(b, m, self.k, 2)       # ρ(g_m)⁻¹ z_m (ρ orthogonal)
+        z_bar = F.normalize(back.sum(1), dim=-1, eps=1e-6)                     # (b, K, 2)
+        z_tilde = apply(rho, z_bar.repeat_interleave(m, 0).reshape(b * m, -1))
+        recon_l = reconstruction_loss(self.decoder(z_tilde), flat, self.likelihood)
+        kl_l = self.kl(t_m)
+        cos = (z_m.reshape(b * m, self.k, 2) * z_tilde.reshape(b * m, self.k, 2)).sum(-1)
+        lsbd = (2 * (1 - cos)).reshape(b, -1).sum(1).mean()
 
         loss = recon_u + self.beta * kl_u + recon_l + self.beta * kl_l + self.gamma * lsbd
         return {"loss": loss, "recon": recon_u, "kl": kl_u, "recon_labelled": recon_l, "kl_labelled": kl_l,
