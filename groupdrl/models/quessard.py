@@ -2,6 +2,7 @@
 Environments", NeurIPS."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -31,12 +32,21 @@ def plane_rotations(theta: torch.Tensor, dim: int) -> torch.Tensor:
 class Quessard(Model):
     """Unit-norm latent z = enc(x)/‖enc(x)‖ and one learned ρ(a) = Π_{i<j} R_ij(θ^a_ij) ∈ SO(d) per action.
 
-    Actions are the generators ±1 of each cyclic factor (2K actions). On a trajectory x_0, a_1, …, a_T:
+    Actions are the generators ±1 of each cyclic factor (2K actions). On a trajectory x_0, a_1, …, a_T, with
+    the normalisation of the authors' code (``F.binary_cross_entropy``: a mean over the pixels; the entanglement
+    penalty averaged over the actions):
 
-        L = Σ_{t=0}^{T} BCE(dec(ρ(a_t)…ρ(a_1) z_0), x_t) + λ Σ_a (Σ_ij (θ^a_ij)² − max_ij (θ^a_ij)²),
+        L = mean_{t=0..T} mean_p BCE(dec(ρ(a_t)…ρ(a_1) z_0)_p, x_{t,p}) + λ mean_a (Σ_ij (θ^a_ij)² − max_ij (θ^a_ij)²),
 
-    λ = 1e-2; the entanglement penalty drives each action to rotate a single plane.
-    ``latent_rep``: ρ(g) = Π_i ρ(a_i^±)^{|k_i|} (signed shift k_i), not block-diagonal by construction.
+    λ = 1e-2, a mean over the batch; the penalty drives each action to rotate a single plane. The angles start
+    uniform in (−π/d, π/d), as in the authors' code (at θ = 0 every action is the identity and the penalty has
+    no gradient). ``latent_rep``: ρ(g) = Π_i ρ(a_i^±)^{|k_i|} (signed shift k_i), not block-diagonal by
+    construction.
+
+    An earlier version summed the BCE over the pixels and the time steps and the penalty over the actions:
+    against the reconstruction the penalty was then ~800× weaker than the authors' on 16 px RGB images
+    (768 pixels × 4 observations / 4 actions), and the learned actions stayed entangled (flatland 8×8:
+    homomorphism error 0.71, D_LSBD 0.29).
 
     Parameters
     ----------
@@ -67,7 +77,8 @@ class Quessard(Model):
         self.likelihood = check_likelihood(likelihood, self.observation_shape)
         self.encoder = make_encoder(self.observation_shape, latent_dim, hidden)
         self.decoder = make_decoder(latent_dim, self.observation_shape, hidden)
-        self.theta = nn.Parameter(torch.zeros(2 * k, latent_dim * (latent_dim - 1) // 2))
+        bound = math.pi / latent_dim
+        self.theta = nn.Parameter((2 * torch.rand(2 * k, latent_dim * (latent_dim - 1) // 2) - 1) * bound)
         self.data_kwargs = {"length": length, "steps": "generators"}
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -101,9 +112,10 @@ class Quessard(Model):
         for t in range(1, t1):
             z.append(apply(mats[self.action_index({k: v[:, t - 1] for k, v in g.items()})], z[-1]))
         z = torch.stack(z, 1).reshape(n * t1, -1)
-        recon = reconstruction_loss(self.decoder(z), x.reshape(n * t1, *x.shape[2:]), self.likelihood) * t1
+        recon = reconstruction_loss(self.decoder(z), x.reshape(n * t1, *x.shape[2:]), self.likelihood)
+        recon = recon / x[0, 0].numel()
         sq = self.theta**2
-        penalty = (sq.sum(1) - sq.max(1).values).sum()
+        penalty = (sq.sum(1) - sq.max(1).values).mean()
         return {"loss": recon + self.lam * penalty, "recon": recon, "entanglement": penalty}
 
     @property
