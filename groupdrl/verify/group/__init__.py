@@ -25,6 +25,8 @@ from groupdrl.worlds import World
 
 DEFAULT_TOL = {"equivariance": 0.05, "homomorphism": 0.05, "leakage": 0.05, "angle": 0.01}
 CONSTANT_RTOL = 1e-12
+#: Time bound: at most this many pairs n_states · n_elements · (number of factors), ~40 s on 2 busy cores.
+MAX_PAIRS = 4_000_000
 
 __all__ = ["GroupReport", "verify_group", "DEFAULT_TOL"]
 
@@ -101,6 +103,11 @@ def _validate(encoder, world, rho, n_states, n_elements, seed) -> None:
     _check_int(n_states, "n_states", 2)
     _check_int(n_elements, "n_elements", 1)
     _check_int(seed, "seed", 0)
+    if seed >= 2**64:
+        raise ValueError(f"seed: expected an int in [0, 2**64), got {seed}")
+    if n_states * n_elements * len(world.factors) > MAX_PAIRS:
+        raise ValueError(f"n_states, n_elements: {n_states} states x {n_elements} elements x {len(world.factors)} "
+                         f"factors exceed the verifier's time bound of {MAX_PAIRS:.0e} pairs; lower them")
 
 
 def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_elements: int = 4,
@@ -117,6 +124,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         The ground truth: factors, the group ``G = Π_i C_{N_i}`` acting on them, the renderer.
     n_states : int
         States sampled uniformly from the grid; every one is acted on by every chosen element.
+        Time bound: ``n_states · n_elements · k <= MAX_PAIRS`` (4e6) for k factors.
     n_elements : int
         Elements per factor subgroup: the generator plus ``n_elements − 1`` others (all when the
         factor is smaller). Bounded factors keep only valid moves.

@@ -65,29 +65,10 @@ def choose_elements(world: World, n_elements: int, rng: np.random.Generator) -> 
 
 
 def encode(encoder: Callable, world: World, states: torch.Tensor, batch_size: int) -> np.ndarray:
-    """``h(render(states))`` as a finite float64 ``(n, d)`` array, in batches under ``no_grad``."""
-    outs = []
-    with torch.no_grad():
-        for start in range(0, len(states), batch_size):
-            z = encoder(world.render(states[start:start + batch_size]))
-            if not isinstance(z, torch.Tensor):
-                if isinstance(z, np.ndarray):
-                    z = torch.from_numpy(z)
-                else:
-                    raise TypeError(f"encoder: expected it to return a (n, d) tensor, got {type(z).__name__} "
-                                    "(for a VAE pass a function returning the mean)")
-            n = min(batch_size, len(states) - start)
-            if z.dim() != 2 or z.shape[0] != n:
-                raise ValueError(f"encoder: expected a ({n}, d) latent batch for {n} observations, "
-                                 f"got shape {tuple(z.shape)}")
-            outs.append(z.detach().to("cpu", torch.float64).numpy())
-    z = np.concatenate(outs, 0)
-    if z.shape[1] == 0:
-        raise ValueError("encoder: returned latents of dimension 0")
-    if not np.isfinite(z).all():
-        raise ValueError(f"encoder: returned NaN or inf latents ({int((~np.isfinite(z)).any(1).sum())} of "
-                         f"{len(z)} rows)")
-    return z
+    """``h(render(states))`` as a finite float64 ``(n, d)`` array (:func:`groupdrl.verify.encode.encode`)."""
+    from groupdrl.verify.encode import encode as shared_encode
+
+    return shared_encode(encoder, world, states, batch_size)
 
 
 def sample_pairs(encoder: Callable, world: World, n_states: int, n_elements: int, rng: np.random.Generator,

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from ._common import Encoder, histogram_discretize, mutual_info_matrix, train_test, varying
+from ._common import Encoder, histogram_discretize, mutual_info_matrix, standardise, train_test, varying
 
 
 def modularity_explicitness(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
@@ -52,9 +52,7 @@ def modularity_explicitness(encoder: Encoder | None = None, world: Any = None, *
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = (sq.sum(axis=1) - top) / (top * (k - 1)) if k > 1 else np.zeros_like(top)
     modularity = np.where(top > 0, 1.0 - delta, 0.0)
-    mean, std = c.mean(axis=0), c.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    x, xt = (c - mean) / std, (ct - mean) / std
+    x, xt = standardise(c, ct)
     train, test = [], []
     for j in keep:
         clf = LogisticRegression().fit(x, f[:, j])
