@@ -92,11 +92,13 @@ def _fit(estimator: str, x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.nd
 
 
 def disentanglement(importance: np.ndarray) -> float:
-    r"""D = :math:`\sum_i \rho_i (1 - H_K(P_{i\cdot}))` of a (codes, factors) importance matrix."""
+    r"""D = :math:`\sum_i \rho_i (1 - H_K(P_{i\cdot}))` of a (codes, factors) importance matrix (0 when every
+    importance is 0: a code without information)."""
+    if not importance.any():
+        return 0.0
     per_code = 1.0 - entropy(importance.T + 1e-11, base=importance.shape[1]) if importance.shape[1] > 1 \
         else np.ones(importance.shape[0])
-    weights = importance if importance.sum() > 0 else np.ones_like(importance)
-    return float(np.clip(np.sum(per_code * weights.sum(axis=1) / weights.sum()), 0.0, 1.0))  # rounding
+    return float(np.clip(np.sum(per_code * importance.sum(axis=1) / importance.sum()), 0.0, 1.0))  # rounding
 
 
 def completeness(importance: np.ndarray) -> float:
