@@ -18,7 +18,7 @@ import torch
 def check_int(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
     """``value`` as an ``int`` in ``[minimum, maximum]`` (bools are not ints here)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name}: expected an int, got {type(value).__name__} {show(value)}")
     value = int(value)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         want = f">= {minimum}" if maximum is None else f"<= {maximum}" if minimum is None else \
@@ -31,7 +31,7 @@ def check_float(value: Any, name: str, minimum: float | None = None, maximum: fl
                 open_min: bool = False, open_max: bool = False) -> float:
     """``value`` as a finite ``float`` in the interval ``minimum .. maximum`` (ends open when asked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {show(value)}")
     value = float(value)
     low_bad = minimum is not None and (value <= minimum if open_min else value < minimum)
     high_bad = maximum is not None and (value >= maximum if open_max else value > maximum)
@@ -46,6 +46,12 @@ def check_generator(generator: Any, name: str = "generator") -> torch.Generator 
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"{name}: expected a torch.Generator or None, got {type(generator).__name__}")
     return generator
+
+
+def show(value: Any, width: int = 80) -> str:
+    """``repr(value)`` on one line, cut to ``width`` characters (for error messages)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _interval(low: float | None, high: float | None, open_low: bool, open_high: bool) -> str:

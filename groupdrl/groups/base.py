@@ -13,8 +13,12 @@ from typing import Any
 import networkx as nx
 import torch
 
-from groupdrl._checks import check_float, check_generator, check_int
+from groupdrl._checks import check_float, check_generator, check_int, show
 from groupdrl.groups.representation import Representation, parse_spec
+
+
+#: Largest batch ``identity``/``sample`` create (a bigger one needs gigabytes: build it in parts).
+MAX_BATCH = 10**7
 
 
 class Group(ABC):
@@ -29,8 +33,8 @@ class Group(ABC):
 
     # ---- the group law (batched, validated) ---------------------------------------------
     def identity(self, n: int = 1) -> Any:
-        """Batch of ``n >= 0`` identity elements."""
-        return self._identity(check_int(n, "n", 0))
+        """Batch of ``0 <= n <= MAX_BATCH`` identity elements."""
+        return self._identity(check_int(n, "n", 0, MAX_BATCH))
 
     def compose(self, a: Any, b: Any) -> Any:
         """Element-wise product ``a · b`` of two batches of equal size."""
@@ -43,8 +47,8 @@ class Group(ABC):
         return self._inverse(a)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Any:
-        """``n >= 0`` elements drawn from the Haar (uniform) measure with ``generator``."""
-        return self._sample(check_int(n, "n", 0), check_generator(generator))
+        """``0 <= n <= MAX_BATCH`` elements drawn from the Haar (uniform) measure with ``generator``."""
+        return self._sample(check_int(n, "n", 0, MAX_BATCH), check_generator(generator))
 
     def equal(self, a: Any, b: Any, atol: float = 1e-6) -> torch.Tensor:
         """Bool tensor ``(n,)``: whether ``a[i]`` and ``b[i]`` are the same element (continuous groups: up to
@@ -60,7 +64,7 @@ class Group(ABC):
     def cat(self, batches: list[Any]) -> Any:
         """Concatenate a non-empty list of batches."""
         if not isinstance(batches, (list, tuple)) or not batches:
-            raise TypeError(f"batches: expected a non-empty list of element batches, got {batches!r:.80}")
+            raise TypeError(f"batches: expected a non-empty list of element batches, got {show(batches)}")
         for i, b in enumerate(batches):
             self.validate(b, f"batches[{i}]")
         return self._cat(list(batches))
@@ -203,7 +207,7 @@ def _index_tensor(idx: Any, n: int) -> torch.Tensor:
     """A 1-D int64 index into a batch of ``n`` (positions in ``[-n, n)`` or a boolean mask of length n)."""
     if isinstance(idx, (bool, int)) or (isinstance(idx, torch.Tensor) and idx.dim() == 0):
         raise TypeError(f"idx: expected a 1-D index (a list or tensor of positions; [i] for one element), "
-                        f"got the scalar {idx!r}")
+                        f"got the scalar {show(idx)}")
     try:
         t = torch.as_tensor(idx)
     except (TypeError, ValueError, RuntimeError):

@@ -70,7 +70,8 @@ class SO3(TensorGroup):
         return torch.eye(3).expand(n, 3, 3).clone()
 
     def _compose(self, a, b):
-        return a @ b
+        dtype = torch.promote_types(a.dtype, b.dtype)
+        return a.to(dtype) @ b.to(dtype)
 
     def _inverse(self, a):
         return a.transpose(-1, -2)

@@ -22,6 +22,7 @@ from torch import nn
 
 from groupdrl.groups import Cyclic, Representation
 from groupdrl.groups.representation import rotation_2d
+from groupdrl.models.hparams import COUNT, Range, check_hparams
 from groupdrl.nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 
 #: Kinds of batches a model may ask for (see :mod:`groupdrl.train.data`).
@@ -33,6 +34,8 @@ class Model(nn.Module):
 
     name: str = ""
     data: str = "observations"
+    #: Valid ranges of numeric hyperparameters (:mod:`groupdrl.models.hparams`), merged along the hierarchy.
+    hparam_ranges: dict[str, Range] = {}
 
     def __init__(self, world, **hparams) -> None:
         super().__init__()
@@ -41,6 +44,7 @@ class Model(nn.Module):
         self.factor_sizes = tuple(int(s) for s in world.sizes)
         self.group = world.group
         self.hparams = dict(hparams)
+        check_hparams(type(self), self.hparams)
         self.data_kwargs: dict = {}
 
     @property
@@ -168,6 +172,8 @@ class VAE(GaussianLatent, Model):
     ``q(z|x) = N(μ(x), diag σ²(x))`` from :func:`make_encoder` (width ``2 · latent_dim``), a decoder
     from :func:`make_decoder`, the standard normal prior.
     """
+
+    hparam_ranges = {"latent_dim": COUNT, "hidden": COUNT}
 
     def __init__(self, world, latent_dim: int, hidden: Sequence[int], likelihood: str, **hparams) -> None:
         super().__init__(world, latent_dim=latent_dim, hidden=list(hidden), likelihood=likelihood, **hparams)

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from groupdrl._checks import show
 from groupdrl.groups import Product, Representation
 from groupdrl.verify.group.decomposition import (Decomposition, decompose, factor_projectors, factor_variances,
                                                  given_decomposition)
@@ -25,7 +26,7 @@ from groupdrl.worlds import World
 
 DEFAULT_TOL = {"equivariance": 0.05, "homomorphism": 0.05, "leakage": 0.05, "angle": 0.01}
 CONSTANT_RTOL = 1e-12
-#: Time bound: at most this many pairs n_states · n_elements · (number of factors), ~40 s on 2 busy cores.
+#: Time bound: at most this many pairs n_states · Σ_i min(n_elements, N_i − 1), ~40 s on 2 busy cores.
 MAX_PAIRS = 4_000_000
 
 __all__ = ["GroupReport", "verify_group", "DEFAULT_TOL"]
@@ -33,7 +34,7 @@ __all__ = ["GroupReport", "verify_group", "DEFAULT_TOL"]
 
 def _check_int(value, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+        raise ValueError(f"{name}: expected an int >= {low}, got {show(value)}")
     return int(value)
 
 
@@ -50,7 +51,7 @@ def _tolerances(tol) -> dict:
         raise TypeError(f"tol: expected a float or a dict {{name: float}}, got {type(tol).__name__}")
     for k, v in out.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
-            raise ValueError(f"tol: {k!r} must be a finite number >= 0, got {v!r}")
+            raise ValueError(f"tol: {k!r} must be a finite number >= 0, got {show(v)}")
     return {k: float(v) for k, v in out.items()}
 
 
@@ -105,9 +106,10 @@ def _validate(encoder, world, rho, n_states, n_elements, seed) -> None:
     _check_int(seed, "seed", 0)
     if seed >= 2**64:
         raise ValueError(f"seed: expected an int in [0, 2**64), got {seed}")
-    if n_states * n_elements * len(world.factors) > MAX_PAIRS:
-        raise ValueError(f"n_states, n_elements: {n_states} states x {n_elements} elements x {len(world.factors)} "
-                         f"factors exceed the verifier's time bound of {MAX_PAIRS:.0e} pairs; lower them")
+    pairs = n_states * sum(min(n_elements, f.size - 1) for f in world.factors)
+    if pairs > MAX_PAIRS:
+        raise ValueError(f"n_states, n_elements: {n_states} states moved by up to {n_elements} elements per factor "
+                         f"make {pairs:.3g} pairs, beyond the verifier's time bound of {MAX_PAIRS:.0e}; lower them")
 
 
 def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_elements: int = 4,
@@ -124,7 +126,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         The ground truth: factors, the group ``G = Π_i C_{N_i}`` acting on them, the renderer.
     n_states : int
         States sampled uniformly from the grid; every one is acted on by every chosen element.
-        Time bound: ``n_states · n_elements · k <= MAX_PAIRS`` (4e6) for k factors.
+        Time bound: ``n_states · Σ_i min(n_elements, N_i − 1) <= MAX_PAIRS`` (4e6 pairs).
     n_elements : int
         Elements per factor subgroup: the generator plus ``n_elements − 1`` others (all when the
         factor is smaller). Bounded factors keep only valid moves.
@@ -191,6 +193,11 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
             f"the latent is constant over the {n_states} sampled states (total variance {coords.total:.3g}): "
             "it carries no information about the factors, so no errors are computed"], **base)
 
+    moved = pairs.y - coords.mean
+    if float(((moved - moved @ coords.U @ coords.U.T) ** 2).sum(1).max(initial=0.0)) > 1e-12 * coords.total:
+        raise ValueError(f"n_states: the latents of the {n_states} sampled states span {coords.U.shape[1]} of {d} "
+                         "dimensions and the moved states leave that span, so the sample does not determine the "
+                         f"action; sample more states (at least {d + 1})")
     given = _given_maps(rho, world, pairs) if rho is not None else None
     action = fit_action(pairs, coords, given)
     res = residuals(pairs, action) / coords.total

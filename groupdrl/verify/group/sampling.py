@@ -65,10 +65,17 @@ def choose_elements(world: World, n_elements: int, rng: np.random.Generator) -> 
 
 
 def encode(encoder: Callable, world: World, states: torch.Tensor, batch_size: int) -> np.ndarray:
-    """``h(render(states))`` as a finite float64 ``(n, d)`` array (:func:`groupdrl.verify.encode.encode`)."""
+    """``h(render(states))`` as a finite float64 ``(n, d)`` array (:func:`groupdrl.verify.encode.encode`) whose
+    largest magnitude is 0 or within [1e-150, 1e150], where squared latents neither overflow nor underflow."""
     from groupdrl.verify.encode import encode as shared_encode
 
-    return shared_encode(encoder, world, states, batch_size)
+    z = shared_encode(encoder, world, states, batch_size)
+    top = float(np.abs(z).max(initial=0.0))
+    if top and not 1e-150 <= top <= 1e150:
+        raise ValueError(f"encoder output: largest |latent| {top:.3g} is outside [1e-150, 1e150], where the "
+                         "verifier's float64 variances are exact; rescale the code (the verdict does not depend "
+                         "on its scale)")
+    return z
 
 
 def sample_pairs(encoder: Callable, world: World, n_states: int, n_elements: int, rng: np.random.Generator,

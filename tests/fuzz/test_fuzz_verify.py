@@ -1,0 +1,87 @@
+"""Fuzz: the shared encoder call and verify_group on generated encoders and arguments — a clear error naming
+the argument, or finite codes and a report with finite numbers."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from fuzz_helpers import anything, attempt, outcome, tensors
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from groupdrl.verify import verify_group
+from groupdrl.verify.encode import encode
+from groupdrl.worlds import Factor, World
+
+WORLD = World([Factor("a", 4), Factor("b", 3)], render=lambda s: s.double())
+
+
+@given(out=st.one_of(tensors(), anything()), n=st.integers(0, 6), batch_size=st.one_of(st.integers(-1, 4),
+                                                                                         anything()))
+def test_encode_returns_the_codes_or_refuses_them(out, n, batch_size):
+    states = WORLD.all_states()[:n]
+    codes = outcome(lambda: encode(lambda x: out, WORLD, states, batch_size=batch_size), "encoder output",
+                    "batch_size")
+    if codes is not None:
+        assert codes.dtype == np.float64 and np.isfinite(codes).all()
+        if n:
+            assert codes.shape[0] == n
+            want = out if isinstance(out, torch.Tensor) else torch.as_tensor(np.asarray(out))
+            np.testing.assert_array_equal(codes[:len(want)], want.double().numpy())
+
+
+def circle(x: torch.Tensor) -> torch.Tensor:
+    t = 2 * math.pi * x / torch.tensor([4.0, 3.0], dtype=x.dtype)
+    return torch.cat([t.cos(), t.sin()], 1)
+
+
+ENCODERS = {
+    "circle": circle,
+    "rotated": lambda x: circle(x) @ torch.linalg.qr(torch.randn(4, 4, generator=torch.Generator().manual_seed(1),
+                                                                  dtype=x.dtype))[0],
+    "line": lambda x: x * 2.0,
+    "constant": lambda x: torch.ones(len(x), 3, dtype=x.dtype),
+    "tiny": lambda x: circle(x) * 1e-140,
+    "huge": lambda x: circle(x) * 1e140,
+    "too_huge": lambda x: circle(x) * 1e300,
+    "entangled": lambda x: torch.cat([circle(x)[:, :2], torch.sin(x.sum(1, keepdim=True))], 1),
+    "complex": lambda x: circle(x).to(torch.complex128),
+    "nan": lambda x: circle(x) / (x[:, :1] - x[:, :1]),
+}
+
+
+def mostly(valid: st.SearchStrategy, invalid: st.SearchStrategy) -> st.SearchStrategy:
+    """``valid`` four times in five."""
+    return st.integers(0, 4).flatmap(lambda i: invalid if i == 0 else valid)
+
+
+@given(kind=st.sampled_from(sorted(ENCODERS)), n_states=mostly(st.integers(2, 80), st.one_of(st.integers(-1, 1),
+                                                                                              anything())),
+       n_elements=mostly(st.integers(1, 5), anything()),
+       tol=mostly(st.floats(0, 0.5), st.one_of(st.floats(), anything())),
+       seed=mostly(st.integers(0, 2**64 - 1), st.one_of(st.integers(-(2**65), 2**65), anything())),
+       linear=st.booleans())
+def test_verify_group_on_generated_encoders(kind, n_states, n_elements, tol, seed, linear):
+    report, error = attempt(lambda: verify_group(ENCODERS[kind], WORLD, n_states=n_states, n_elements=n_elements,
+                                                 tol=tol, seed=seed, linear=linear),
+                            "encoder output", "n_states", "n_elements", "tol", "seed")
+    def count(v, low):
+        return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+    valid = (count(n_states, 2) and count(n_elements, 1) and count(seed, 0) and seed < 2**64
+             and isinstance(tol, (int, float)) and not isinstance(tol, bool) and 0 <= tol < math.inf)
+    if valid and kind not in ("complex", "nan", "too_huge") and report is None:  # a sample too small to fit the action
+        assert error.startswith("n_states: the latents of the") and "sample more states" in error, error
+    assert valid or report is None
+    event("report" if report is not None else "clear error")
+    if report is None:
+        return
+    assert isinstance(report.disentangled, bool)
+    for name, value in report.to_dict().items():
+        if isinstance(value, float):
+            assert math.isfinite(value), (name, value)
+    if kind in ("circle", "rotated", "tiny", "huge") and linear and tol >= 1e-6:
+        assert report.disentangled, report.reasons
+    if kind == "constant" or (kind == "line" and linear):
+        assert not report.disentangled
