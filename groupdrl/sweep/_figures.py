@@ -48,8 +48,8 @@ def scores(rows: list[dict]):
                     ax.plot([x - 0.25, x + 0.25], [np.median(vals)] * 2, color="k", lw=1.5)
             ax.set_xticks(range(len(configs)), configs, rotation=60, ha="right", fontsize=7)
             ax.set_title(names[key] + (" (pass rate)" if key == "group_disentangled" else ""), fontsize=9)
-            if key == "group_disentangled":
-                ax.set_ylim(0, 1.15)
+            # every score is ≥ 0; the verdict's pass rate, leakage and the intuitive metrics are ≤ 1
+            ax.set_ylim(0, 1.15 if key == "group_disentangled" else 1.05 if key != "dlsbd" else None)
             if j == 0:
                 ax.set_ylabel(setting, fontsize=8)
     fig.tight_layout()

@@ -20,7 +20,8 @@ BACKENDS = ("ray", "local")
 @dataclass
 class SweepSummary:
     """What a ``run_sweep`` call did: ``results`` holds every finished run of the grid (skipped ones
-    included, read from their ``result.json``), ``failed`` the failure records of this call."""
+    included, read from their ``result.json``), ``failed`` the failure records of this call; both in grid
+    order."""
 
     out: Path
     results: list[dict] = field(default_factory=list)
@@ -108,6 +109,9 @@ def run_sweep(grid: Grid, out: str | os.PathLike, *, backend: str = "ray", addre
         else:
             _run_ray(todo, out, kwargs, finished, progress, address=address, num_cpus=num_cpus,
                      max_retries=max_retries, progress_every=progress_every)
+    order = {p.name: i for i, p in enumerate(points)}
+    summary.results.sort(key=lambda r: order[r["name"]])
+    summary.failed.sort(key=lambda r: order[r["name"]])
     summary.elapsed_s = progress.elapsed()
     return summary
 

@@ -141,10 +141,11 @@ class Grid:
         return points
 
     def to_dict(self) -> dict:
-        entry = lambda e, fixed: {"name": e.name, fixed: e.fixed, "grid": e.axes}  # noqa: E731
-        return {"seeds": list(self.seeds), "models": [entry(m, "hparams") for m in self.models],
-                "worlds": [entry(w, "options") for w in self.worlds], "fit": dict(self.fit),
-                "verify": dict(self.verify), "resources": dict(self.resources)}
+        """The grid in the layout of a grid file (``grid_from_dict(grid.to_dict())`` rebuilds it)."""
+        return {"seeds": list(self.seeds),
+                "models": [{"name": m.name, "hparams": m.fixed, "grid": m.axes} for m in self.models],
+                "worlds": [{"name": w.name, "options": w.fixed, "grid": w.axes} for w in self.worlds],
+                "fit": dict(self.fit), "verify": dict(self.verify), "resources": dict(self.resources)}
 
 
 def load_grid(path: str | Path) -> Grid:

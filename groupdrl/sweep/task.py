@@ -67,8 +67,8 @@ def run_point(point: Point, run_dir: str | os.PathLike, *, cpus: int = 1, gpus: 
                                        "started": started})
         result = _train_and_verify(point, run_dir, device="cuda" if gpus > 0 else "cpu",
                                    checkpoint_every=checkpoint_every, save_report=save_report)
-        result.update(name=run_dir.name, status="done", wall_s=time.time() - started, threads=cpus,
-                      host=socket.gethostname())
+        result.update(name=run_dir.name, status="done", wall_s=time.time() - started,
+                      threads=torch.get_num_threads(), host=socket.gethostname())
         write_json(run_dir / RESULT, result)
         return result
     except Exception as err:  # a failed run is recorded, never lost, and the sweep goes on

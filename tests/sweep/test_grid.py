@@ -47,6 +47,7 @@ def test_toml_grid_is_the_product_of_its_axes(tmp_path):
     assert p.name == "beta_vae+beta=1+hidden=16+latent_dim=2__vector+embedding=onehot+sizes=4x4__seed0"
     assert Point.from_dict(p.to_dict()) == p
     assert grid.checkpoint_every == 500 and grid.resources == {"cpus": 1, "gpus": 0}
+    assert grid_from_dict(grid.to_dict()).points() == points
 
 
 def test_yaml_and_short_forms(tmp_path):

@@ -37,11 +37,13 @@ def test_full_verification_then_skip(tmp_path):
     assert again.skipped == 1 and again.results == first.results          # finished runs are not redone
 
 
-def test_more_steps_continue_finished_runs(tmp_path):
+def test_more_steps_continue_finished_runs_with_the_tasks_threads(tmp_path):
+    threads = torch.get_num_threads()
     run_sweep(grid_from_dict(spec()), tmp_path, backend="local", quiet=True)
-    longer = run_sweep(grid_from_dict(spec(steps=16)), tmp_path, backend="local", quiet=True)
+    longer = run_sweep(grid_from_dict(spec(steps=16)), tmp_path, backend="local", cpus=2, quiet=True)
     # the same points with more steps: each run continues from its checkpoint and is verified again
     assert longer.skipped == 0 and [(x["resumed_from"], x["step"]) for x in longer.results] == [(12, 16)] * 2
+    assert [x["threads"] for x in longer.results] == [2, 2] and torch.get_num_threads() == threads
 
 
 def test_a_killed_run_resumes_bit_identically(tmp_path):
