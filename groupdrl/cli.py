@@ -341,7 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sp.add_argument_group("execution")
     e.add_argument("--backend", choices=("ray", "local"), default="ray",
                    help="ray (default: tasks on a local Ray or --address) or local (one run after another)")
-    e.add_argument("--address", help="address of an existing Ray cluster (OUT must be on a shared file system)")
+    e.add_argument("--address", help="an existing Ray cluster, e.g. auto or ray://HOST:10001 (OUT on a file system "
+                                     "every node sees; groupdrl installed there)")
     e.add_argument("--cpus-per-task", type=int, help="CPUs (torch threads) per run (default: the grid's, 1)")
     e.add_argument("--gpus-per-task", type=float, help="GPUs per run, fractions share one (default 0: CPU)")
     e.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all)")

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import torch
+
 from groupdrl.sweep.grid import Grid, Point, check_resources
 from groupdrl.sweep.task import RUNNING, is_done, record_failure, run_point
 
@@ -80,6 +82,8 @@ def run_sweep(grid: Grid, out: str | os.PathLike, *, backend: str = "ray", addre
         raise ValueError("address: only the ray backend connects to a cluster")
     res = check_resources({"cpus": grid.resources["cpus"] if cpus is None else cpus,
                            "gpus": grid.resources["gpus"] if gpus is None else gpus}, "resources")
+    if backend == "local" and res["gpus"] > 0 and not torch.cuda.is_available():
+        raise ValueError(f"gpus: {res['gpus']} per task asked for, torch sees no CUDA device")
     out = Path(out).resolve()
     points = grid.points()
     out.mkdir(parents=True, exist_ok=True)
@@ -137,6 +141,12 @@ def _run_ray(todo: list[Point], out: Path, kwargs: dict, finished: Callable, pro
         else:
             ray.init(address=address, log_to_driver=False)
     try:
+        if address is None:  # a local Ray cannot grow: a task asking for more than it has would wait forever
+            have = ray.cluster_resources()
+            for key, name in (("cpus", "CPU"), ("gpus", "GPU")):
+                if kwargs[key] > have.get(name, 0):
+                    raise ValueError(f"{key}: each task asks for {kwargs[key]} {name}(s), the local Ray has "
+                                     f"{have.get(name, 0):g}")
         task = ray.remote(num_cpus=kwargs["cpus"], num_gpus=kwargs["gpus"], max_retries=max_retries)(run_point)
         pending = {task.remote(p, out / p.name, **kwargs): p for p in todo}
         submitted = time.time()

@@ -110,7 +110,9 @@ def test_import_groupdrl_does_not_import_ray():
 
 
 @pytest.mark.parametrize("kwargs,match", [({"backend": "dask"}, "backend"), ({"max_retries": -1}, "max_retries"),
-                                          ({"cpus": 0}, "cpus"), ({"backend": "local", "address": "x:1"}, "address")])
+                                          ({"cpus": 0}, "cpus"), ({"backend": "local", "address": "x:1"}, "address"),
+                                          *([({"backend": "local", "gpus": 1}, "CUDA")] if not torch.cuda.is_available()
+                                            else [])])
 def test_bad_execution_settings(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         run_sweep(grid_from_dict(spec()), tmp_path, **kwargs)

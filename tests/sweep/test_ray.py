@@ -89,3 +89,9 @@ def test_an_exception_inside_a_task_is_recorded_by_the_cli(tmp_path, capsys):
     assert "1 runs done" in out and f"failed: {broken.name}: CheckpointError" in out and "errors.jsonl" in out
     record = json.loads((broken / ERRORS).read_text())
     assert record["where"] == "task" and "load_checkpoint" in record["traceback"]
+
+
+@pytest.mark.parametrize("kwargs,match", [({"gpus": 1}, "GPU"), ({"cpus": 3}, "CPU")])
+def test_tasks_the_local_ray_cannot_hold_are_refused(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run_sweep(grid_from_dict(GRID), tmp_path, quiet=True, **kwargs)
