@@ -167,9 +167,14 @@ def cmd_compare(args) -> int:
 
 
 
-def _grid_from_flags(args) -> dict:
-    """The grid spec (layout of a grid file) given by ``groupdrl sweep``'s flags."""
-    names = lambda text: [n.strip() for n in text.split(",") if n.strip()]  # noqa: E731
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _sweep_grid(args):
+    """The grid of ``groupdrl sweep``: from ``--config``, or from the grid flags (not both)."""
+    from groupdrl.sweep import grid_from_dict, load_grid
+
     flags = {"--models": args.models, "--worlds": args.worlds, "--seeds": args.seeds, "--set": args.set,
              "--grid": args.grid, "--world-set": args.world_set, "--world-grid": args.world_grid,
              "--steps": args.steps, "--batch-size": args.batch_size, "--lr": args.lr,
@@ -178,12 +183,12 @@ def _grid_from_flags(args) -> dict:
         given = [k for k, v in flags.items() if v is not None]
         if given:
             raise ValueError(f"--config: the grid comes from {args.config}; set {given} there, not as flags")
-        return {}
+        return load_grid(args.config)
     for flag in ("--models", "--worlds"):
         if not flags[flag]:
             raise ValueError(f"{flag}: required without --config (comma-separated names)")
     try:
-        seeds = [int(s) for s in names(args.seeds or "0")]
+        seeds = [int(s) for s in _names(args.seeds or "0")]
     except ValueError:
         raise ValueError(f"--seeds: expected comma-separated ints, got {args.seeds!r}") from None
     hp, hp_grid = parse_assignments(args.set, "--set"), parse_assignments(args.grid, "--grid")
@@ -191,19 +196,17 @@ def _grid_from_flags(args) -> dict:
     fit = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size), ("lr", args.lr),
                              ("checkpoint_every", args.checkpoint_every)) if v is not None}
     verify = {k: v for k, v in (("n_metric", args.n_metric), ("full", False if args.light else None)) if v is not None}
-    return {"models": [{"name": m, "hparams": hp, "grid": hp_grid} for m in names(args.models)],
-            "worlds": [{"name": w, "options": wo, "grid": wo_grid} for w in names(args.worlds)],
-            "seeds": seeds, "fit": fit, "verify": verify}
+    return grid_from_dict({"models": [{"name": m, "hparams": hp, "grid": hp_grid} for m in _names(args.models)],
+                           "worlds": [{"name": w, "options": wo, "grid": wo_grid} for w in _names(args.worlds)],
+                           "seeds": seeds, "fit": fit, "verify": verify}, where="flags")
 
 
 def cmd_sweep(args) -> int:
-    from groupdrl.sweep import grid_from_dict, load_grid, run_sweep
+    from groupdrl.sweep import run_sweep
 
-    spec = _grid_from_flags(args)
-    grid = load_grid(args.config) if args.config else grid_from_dict(spec, where="flags")
-    summary = run_sweep(grid, args.out, backend=args.backend, address=args.address, cpus=args.cpus_per_task,
-                        gpus=args.gpus_per_task, num_cpus=args.num_cpus, max_retries=args.max_retries,
-                        save_report=not args.no_save, progress_every=args.progress_every)
+    summary = run_sweep(_sweep_grid(args), args.out, backend=args.backend, address=args.address,
+                        cpus=args.cpus_per_task, gpus=args.gpus_per_task, num_cpus=args.num_cpus,
+                        max_retries=args.max_retries, save_report=not args.no_save, progress_every=args.progress_every)
     print(f"{len(summary.results)} runs done ({summary.skipped} were already), {len(summary.failed)} failed, in "
           f"{summary.elapsed_s:.0f} s: {summary.out}")
     for f in summary.failed:

@@ -116,3 +116,10 @@ def test_import_groupdrl_does_not_import_ray():
 def test_bad_execution_settings(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         run_sweep(grid_from_dict(spec()), tmp_path, **kwargs)
+
+
+@pytest.mark.parametrize("command,phrase", [("sweep", "resume"), ("report", "Spearman")])
+def test_the_commands_explain_themselves(command, phrase, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0 and phrase in capsys.readouterr().out
