@@ -32,10 +32,9 @@ def local_ray():
     ray.shutdown()
 
 
-def kill_when_checkpointed(run_dir, killed: dict, timeout: float = 120.0):
+def kill_when_checkpointed(run_dir, killed: dict, stop: threading.Event):
     """Kill (SIGKILL) the worker running ``run_dir`` once it has written a checkpoint: a task killed mid-run."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
+    while not stop.is_set():
         try:
             pid = json.loads((run_dir / RUNNING).read_text())["pid"]
         except (FileNotFoundError, json.JSONDecodeError):
@@ -50,10 +49,11 @@ def kill_when_checkpointed(run_dir, killed: dict, timeout: float = 120.0):
 def test_killed_task_is_recorded_then_resumed(tmp_path):
     grid = grid_from_dict(GRID)
     target = tmp_path / grid.points()[0].name
-    killed: dict = {}
-    killer = threading.Thread(target=kill_when_checkpointed, args=(target, killed))
+    killed, stop = {}, threading.Event()
+    killer = threading.Thread(target=kill_when_checkpointed, args=(target, killed, stop))
     killer.start()
     first = run_sweep(grid, tmp_path, progress_every=5, quiet=True)
+    stop.set()
     killer.join()
     assert killed, "the worker was never seen mid-run"
     assert [f["name"] for f in first.failed] == [target.name] and len(first.results) == 3
@@ -73,6 +73,19 @@ def test_killed_task_is_recorded_then_resumed(tmp_path):
     assert straight["status"] == "done"
     a, b = (torch.load(d / "checkpoint.pt", weights_only=True)["model"] for d in (target, tmp_path / "straight"))
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_with_retries_ray_resumes_a_killed_task_at_once(tmp_path):
+    grid = grid_from_dict({**GRID, "models": GRID["models"][:1], "seeds": [2]})
+    target = tmp_path / grid.points()[0].name
+    killed, stop = {}, threading.Event()
+    killer = threading.Thread(target=kill_when_checkpointed, args=(target, killed, stop))
+    killer.start()
+    summary = run_sweep(grid, tmp_path, max_retries=1, quiet=True)
+    stop.set()
+    killer.join()
+    assert killed and summary.ok and not (target / ERRORS).exists()
+    assert 10 <= summary.results[0]["resumed_from"] < STEPS and summary.results[0]["step"] == STEPS
 
 
 def test_an_exception_inside_a_task_is_recorded_by_the_cli(tmp_path, capsys):
