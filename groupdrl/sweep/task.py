@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+import groupdrl
 from groupdrl.sweep.grid import Point
 
 POINT = "point.json"
@@ -65,10 +66,12 @@ def run_point(point: Point, run_dir: str | os.PathLike, *, cpus: int = 1, gpus: 
         _claim(run_dir, point)
         write_json(run_dir / RUNNING, {"host": socket.gethostname(), "pid": os.getpid(), "sweep_id": sweep_id,
                                        "started": started})
-        result = _train_and_verify(point, run_dir, device="cuda" if gpus > 0 else "cpu",
-                                   checkpoint_every=checkpoint_every, save_report=save_report)
-        result.update(name=run_dir.name, status="done", wall_s=time.time() - started,
-                      threads=torch.get_num_threads(), host=socket.gethostname())
+        device = "cuda" if gpus > 0 else "cpu"
+        result = _train_and_verify(point, run_dir, device=device, checkpoint_every=checkpoint_every,
+                                   save_report=save_report)
+        result.update(name=run_dir.name, status="done", wall_s=time.time() - started, device=device,
+                      threads=torch.get_num_threads(), host=socket.gethostname(),
+                      versions={"groupdrl": groupdrl.__version__, "torch": torch.__version__})
         write_json(run_dir / RESULT, result)
         return result
     except Exception as err:  # a failed run is recorded, never lost, and the sweep goes on
@@ -78,18 +81,19 @@ def run_point(point: Point, run_dir: str | os.PathLike, *, cpus: int = 1, gpus: 
         (run_dir / RUNNING).unlink(missing_ok=True)
 
 
-def record_failure(run_dir: Path, err: BaseException | str, trace: str, *, where: str, started: float) -> dict:
-    """Append a failure to ``run_dir/errors.jsonl`` (rewritten atomically) and return its record."""
-    from groupdrl.train.checkpoint import CHECKPOINT, CheckpointError, load_checkpoint, write_json
+def record_failure(run_dir: Path, err: BaseException, trace: str, *, where: str, started: float) -> dict:
+    """Append a failure to ``run_dir/errors.jsonl`` (rewritten atomically) and return its record; ``where``
+    says who saw it (``"task"``: the run's own exception, ``"ray"``: its worker died)."""
+    from groupdrl.train.checkpoint import CHECKPOINT, CheckpointError, load_checkpoint
 
     run_dir = Path(run_dir)
     try:
         step = load_checkpoint(run_dir / CHECKPOINT)["step"]
     except CheckpointError:
         step = None
-    record = {"name": run_dir.name, "status": "failed", "error": type(err).__name__ if isinstance(err, BaseException)
-              else "Error", "message": str(err), "traceback": trace, "where": where, "checkpoint_step": step,
-              "host": socket.gethostname(), "time": time.time(), "wall_s": time.time() - started}
+    record = {"name": run_dir.name, "status": "failed", "error": type(err).__name__, "message": str(err),
+              "traceback": trace, "where": where, "checkpoint_step": step, "host": socket.gethostname(),
+              "time": time.time(), "wall_s": time.time() - started}
     path = run_dir / ERRORS
     old = path.read_text() if path.is_file() else ""
     run_dir.mkdir(parents=True, exist_ok=True)
