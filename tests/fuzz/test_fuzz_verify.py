@@ -7,10 +7,10 @@ import math
 import numpy as np
 import torch
 from fuzz_helpers import anything, attempt, outcome, tensors
-from hypothesis import event, given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from groupdrl.verify import verify_group
+from groupdrl.verify import verify_group, verify_intuitive
 from groupdrl.verify.encode import encode
 from groupdrl.worlds import Factor, World
 
@@ -85,3 +85,21 @@ def test_verify_group_on_generated_encoders(kind, n_states, n_elements, tol, see
         assert report.disentangled, report.reasons
     if kind == "constant" or (kind == "line" and linear):
         assert not report.disentangled
+
+
+@settings(max_examples=10)  # every call runs all nine metrics
+@given(kind=st.sampled_from(sorted(ENCODERS)), n_train=mostly(st.integers(2, 40), anything()),
+       thresholds=mostly(st.none(), st.one_of(anything(), st.dictionaries(st.sampled_from(["mig", "sap", "x"]),
+                                                                          st.floats(), max_size=2))))
+def test_verify_intuitive_on_generated_encoders(kind, n_train, thresholds):
+    report = outcome(lambda: verify_intuitive(ENCODERS[kind], WORLD, n_train=n_train, n_test=10,
+                                              thresholds=thresholds),
+                     "encoder output", "n_train", "thresholds", "thresholds['mig']", "thresholds['sap']",
+                     "thresholds['x']", "codes")
+    if report is None:
+        return
+    assert all(math.isfinite(v) for v in report.scores.values()), report.scores
+    if kind == "constant":
+        assert {k: v for k, v in report.scores.items() if k not in ("explicitness", "dci_informativeness")} \
+            == dict.fromkeys(("beta_vae", "factor_vae", "mig", "sap", "dci_disentanglement", "dci_completeness",
+                              "modularity"), 0.0)
