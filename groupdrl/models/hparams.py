@@ -16,15 +16,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from groupdrl._checks import check_float, check_int
+from groupdrl._checks import check_float, check_int, show
 
 
 @dataclass(frozen=True)
 class Range:
     """A finite number (an ``int`` when ``integer``) in ``low .. high`` (ends open when asked).
 
-    A list or tuple is checked entry by entry (``hidden=[64, 64]``); ``None`` is accepted only when
-    ``optional`` (a default worked out by the model).
+    With ``sequence`` the value is a list or tuple checked entry by entry (``hidden=[64, 64]``); ``None``
+    is accepted only when ``optional`` (a default worked out by the model).
     """
 
     low: float | None = None
@@ -33,14 +33,19 @@ class Range:
     open_low: bool = False
     open_high: bool = False
     optional: bool = False
+    sequence: bool = False
 
     def check(self, value: Any, name: str) -> None:
         """Raise ``TypeError``/``ValueError`` naming ``name`` unless ``value`` is in the range."""
         if value is None and self.optional:
             return
-        if isinstance(value, (list, tuple)):
+        if self.sequence:
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"{name}: expected a list of {'ints' if self.integer else 'numbers'}, got "
+                                f"{type(value).__name__} {show(value)}")
+            entry = Range(self.low, self.high, self.integer, self.open_low, self.open_high)
             for i, v in enumerate(value):
-                Range(self.low, self.high, self.integer, self.open_low, self.open_high).check(v, f"{name}[{i}]")
+                entry.check(v, f"{name}[{i}]")
             return
         if self.integer:
             check_int(value, name, None if self.low is None else int(self.low) + self.open_low,
@@ -55,8 +60,8 @@ NONNEGATIVE = Range(0.0)
 POSITIVE = Range(0.0, open_low=True)
 #: A positive int (a dimension, a width, a number of steps).
 COUNT = Range(1, integer=True)
-#: A probability-like share in [0, 1].
-UNIT = Range(0.0, 1.0)
+#: Layer widths: a list of positive ints.
+WIDTHS = Range(1, integer=True, sequence=True)
 
 
 def ranges(cls: type) -> dict[str, Range]:
