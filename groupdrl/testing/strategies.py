@@ -92,7 +92,22 @@ def representations(group: Group, max_summands: int = 3, change_basis: bool = Tr
 
 
 def states(world, n: int = 1) -> st.SearchStrategy[torch.Tensor]:
-    """A batch ``(n, k)`` of states of ``world`` (factor indices), shrinking towards 0."""
-    cols = [st.integers(0, f.size - 1) for f in world.factors]
-    row = st.tuples(*cols)
-    return st.lists(row, min_size=n, max_size=n).map(lambda r: torch.tensor(r, dtype=torch.long).reshape(n, len(cols)))
+    """A batch ``(n, D)`` of states of ``world``, shrinking towards the identity state.
+
+    Finite factors draw an index; Lie factors an element (from :func:`elements`, so SO(3) states are
+    rotation matrices) or, with a base point, its image ``ρ(g) p`` on the orbit. The batch has the
+    world's ``state_dtype`` (int64 for finite worlds, float64 otherwise).
+    """
+    if all(f.is_finite for f in world.factors):
+        cols = [st.integers(0, f.size - 1) for f in world.factors]
+        row = st.tuples(*cols)
+        return st.lists(row, min_size=n, max_size=n).map(
+            lambda r: torch.tensor(r, dtype=torch.long).reshape(n, len(cols)))
+    parts = []
+    for f in world.factors:
+        if f.is_finite:
+            parts.append(st.lists(st.integers(0, f.size - 1), min_size=n, max_size=n).map(
+                lambda v: torch.tensor(v, dtype=torch.float64)[:, None]))
+        else:
+            parts.append(elements(f.group, n).map(lambda g, f=f: f.state_of(g)))
+    return st.tuples(*parts).map(lambda cols: torch.cat(cols, 1))
