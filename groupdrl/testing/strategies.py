@@ -23,8 +23,10 @@ def _one(group: Group) -> st.SearchStrategy[list]:
     if isinstance(group, Torus):
         return st.lists(_ANGLE, min_size=group.k, max_size=group.k)
     if isinstance(group, SO3):
+        # a quaternion (1 − a, x, y, z), a ∈ [0, 2]: every rotation, shrinking to a = x = y = z = 0 (identity)
         coord = st.floats(-1.0, 1.0, allow_nan=False)
-        return st.lists(coord, min_size=4, max_size=4).filter(lambda q: sum(x * x for x in q) > 1e-2)
+        quat = st.tuples(st.floats(0.0, 2.0, allow_nan=False), coord, coord, coord)
+        return quat.map(lambda q: [1.0 - q[0], *q[1:]]).filter(lambda q: sum(x * x for x in q) > 1e-2)
     raise TypeError(f"group: no element strategy for {group!r}")
 
 
