@@ -240,7 +240,8 @@ class TransitionDataset(_WorldData):
         How ``g`` is drawn (see :func:`draw_actions`): uniform on the subgroup, uniform in one
         chosen factor, or a generator or its inverse (step ±1) of one chosen factor.
 
-    Items are ``(x, g, gx)`` for ``steps == 1`` with ``g`` a dict ``{factor: int64 scalar}``,
+    Items are ``(x, g, gx)`` for ``steps == 1`` with ``g`` a dict ``{factor: element}`` (an int64
+    scalar for a cyclic factor, a ``(3, 3)`` matrix for SO(3), …),
     and ``(xs, gs)`` with ``xs`` ``(T+1, *obs)`` and ``gs`` ``{factor: (T,)}`` for
     ``steps > 1``; the default ``DataLoader`` collate stacks them along a batch dimension.
 
@@ -306,7 +307,7 @@ class TransitionDataset(_WorldData):
         """A fresh batch of transitions as a dict of tensors.
 
         ``steps == 1``: ``{"x", "g", "gx", "state", "gstate"}`` with ``x``/``gx`` ``(b, *obs)``,
-        ``g`` ``{factor: (b,)}`` and states ``(b, k)``. ``steps = T > 1``: ``{"x": (b, T+1, *obs),
+        ``g`` ``{factor: (b, *element_shape)}`` and states ``(b, D)``. ``steps = T > 1``: ``{"x": (b, T+1, *obs),
         "g": {factor: (b, T)}, "state": (b, T+1, k)}`` with ``x[:, t] = g[:, t-1] · x[:, t-1]``.
         """
         states, g = self.sample_trajectories(_check_batch_size(batch_size), self._batch_gen(generator))

@@ -71,7 +71,8 @@ class Factor:
                 raise ValueError(f"size: factor {self.name!r} needs a size (a Cyclic(size) factor) or a group")
             object.__setattr__(self, "group", Cyclic(size))
         if not isinstance(self.group, Group):
-            raise TypeError(f"group: expected a groupdrl Group for factor {self.name!r}, got {type(self.group).__name__}")
+            raise TypeError(f"group: expected a groupdrl Group for factor {self.name!r}, "
+                            f"got {type(self.group).__name__}")
         if not isinstance(self.periodic, bool):
             raise TypeError(f"periodic: expected a bool for factor {self.name!r}, got {type(self.periodic).__name__}")
         if not isinstance(self.group, TensorGroup):
@@ -101,7 +102,8 @@ class Factor:
         if self.size is not None:
             raise ValueError(f"size: factor {self.name!r} with {self.group!r} is continuous; leave size None")
         if not self.periodic:
-            raise ValueError(f"periodic: factor {self.name!r} with {self.group!r} is a group action; it cannot be bounded")
+            raise ValueError(f"periodic: factor {self.name!r} with {self.group!r} is a group action; "
+                             "it cannot be bounded")
         if self.values is not None:
             raise ValueError(f"values: factor {self.name!r} is continuous; its states are its values")
         if self.base_point is not None:

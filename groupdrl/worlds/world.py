@@ -124,7 +124,7 @@ class World:
         return torch.cat([f.identity_state() for f in self.factors], 1).to(self.state_dtype)
 
     def factor_states(self, states: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Each factor's part of ``states`` in natural form: indices ``(n,)``, angles, matrices ``(n, 3, 3)``, points."""
+        """Each factor's part of ``states`` in natural form: indices ``(n,)``, angles, matrices, points."""
         return {f.name: f.natural(states[:, self.state_columns[f.name]]) for f in self.factors}
 
     def validate_states(self, states, name: str = "states") -> torch.Tensor:

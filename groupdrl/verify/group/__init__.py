@@ -96,8 +96,7 @@ def _state(world: World, row: np.ndarray) -> dict:
 
 
 def _element(world: World, pairs: Pairs, i: int, key: int):
-    value = pairs.element_value(world, i, key)
-    return value[0].tolist() if isinstance(value, torch.Tensor) else {k: v[0].tolist() for k, v in value.items()}
+    return pairs.element_value(world, i, key)[0].tolist()
 
 
 def _validate(encoder, world, rho, n_states, n_elements, seed) -> None:
@@ -151,7 +150,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         Seeds every random choice (states, elements); the result is reproducible.
     dlsbd_max_states : int
         D_LSBD is computed on a regular grid when every factor is a periodic cyclic group or SO(2)
-        (``DLSBD_SO2_POINTS`` angles each) and the grid has at most this many states.
+        (``DLSBD_SO2_POINTS`` angles each) and the grid has at most this many states (0: never).
 
     Returns
     -------
@@ -180,7 +179,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     tols = _tolerances(tol)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    grid = dlsbd_grid(world, _check_int(dlsbd_max_states, "dlsbd_max_states", 1), DLSBD_SO2_POINTS)
+    grid = dlsbd_grid(world, _check_int(dlsbd_max_states, "dlsbd_max_states", 0), DLSBD_SO2_POINTS)
     pairs = sample_pairs(encoder, world, n_states, n_elements, rng, gen, _check_int(batch_size, "batch_size", 1),
                          grid)
     d = pairs.latents.shape[1]
@@ -235,7 +234,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         "shift": int(signed_shift(world, fi, g)) if cyclic else None, "error": float(res[worst]),
         "h(x)": pairs.x[worst], "h(g·x)": pairs.y[worst],
         "predicted": action.centre + action.maps[(fi, g)] @ (pairs.x[worst] - action.centre)}
-    gen_maps = {names[i]: [coords.lift(m) for m in ms] for i, ms in generator_maps(world, action, pairs.elements).items()}
+    gen_maps = {names[i]: ms for i, ms in generator_maps(world, action.maps, pairs.elements).items()}
     gens = {k: v[0] for k, v in gen_maps.items()}
     faithful = faithfulness(world, action, coords, pairs.elements, scales, tols["homomorphism"])
     reasons, notes = _judge(world, linear, tols, per_factor, relative, relations, hom, dec, nonlin, faithful)

@@ -7,9 +7,9 @@ to check; for C_N this is ``ρ(s)^N = I``. A compact Lie group has no finite pre
 homomorphism property ``ρ(ab) = ρ(a)ρ(b)`` is checked on sampled Haar pairs ``(a, b)``, each of ρ(a),
 ρ(b), ρ(ab) fitted separately (``proofs/h_lie_homomorphism.md``). The factors must commute,
 ``ρ(s_i)ρ(s_j) = ρ(s_j)ρ(s_i)`` for every pair of generators (topological generators of a Lie factor:
-commuting with them commutes with their closure, the whole factor). These relations hold iff the generator matrices extend to a
-homomorphism of G (``proofs/d_cayley_relations.md``); each separately fitted ρ(g) is then compared
-with that extension. A bounded factor acts only partially (valid moves), but its group is still
+commuting with them commutes with their closure, the whole factor). For finite factors these
+relations hold iff the generator matrices extend to a homomorphism of G
+(``proofs/d_cayley_relations.md``); each separately fitted ρ(g) is then compared with that extension. A bounded factor acts only partially (valid moves), but its group is still
 ``C_N``: its ρ must satisfy the same relations, so a code that represents the moves by a
 representation of Z but not of C_N (a translation, a scaling, an arc) fails here.
 
@@ -52,14 +52,15 @@ def cayley_extension(group: Group,
     return rho, relators
 
 
-def generator_maps(world: World, action: Action, elements: list[np.ndarray]) -> dict[int, list[np.ndarray]]:
-    """Per factor, the fitted ρ (principal coordinates) of each of its generators, in ``generators()`` order.
+def generator_maps(world: World, maps: dict[tuple[int, int], np.ndarray],
+                   elements: list[np.ndarray]) -> dict[int, list[np.ndarray]]:
+    """Per factor, the fitted ρ of each of its generators (from ``maps``), in ``generators()`` order.
 
     The identity (a generator of a trivial group) maps to ``I``; a factor whose generators were not all
     fitted (no valid move) is left out.
     """
     out = {}
-    r = len(action.delta)
+    dim = next(iter(maps.values())).shape[0] if maps else 0
     for i, f in enumerate(world.factors):
         group = f.group
         gens = group.generators()
@@ -68,7 +69,7 @@ def generator_maps(world: World, action: Action, elements: list[np.ndarray]) -> 
             keys = group.index(gens).tolist()
         else:
             ident, keys = None, list(range(group.batch_size(gens)))
-        mats = [np.eye(r) if k == ident else action.reduced.get((i, k)) for k in keys]
+        mats = [np.eye(dim) if k == ident else maps.get((i, k)) for k in keys]
         if len(elements[i]) and all(m is not None for m in mats):
             out[i] = mats
     return out
@@ -84,7 +85,7 @@ def check_relations(world: World, action: Action, coords: Coordinates, elements:
     """
     cov = np.diag(coords.var) + np.outer(action.delta, action.delta)
     out: list[dict] = []
-    gens = generator_maps(world, action, elements)
+    gens = generator_maps(world, action.reduced, elements)
     for i, f in enumerate(world.factors):
         group = f.group
         if f.is_finite and i in gens:
@@ -92,7 +93,8 @@ def check_relations(world: World, action: Action, coords: Coordinates, elements:
             label = (lambda j: "s") if len(s) == 1 else (lambda j: f"s{j}")
             rho, relators = cayley_extension(group, s)
             for u, v, j in relators:
-                out.append({"relation": f"Cayley edge {u}→{v} of {group!r} ({f.name}): ρ({u})ρ({label(j)}) = ρ({v})",
+                text = f"Cayley edge {u}→{v} of {group!r} ({f.name}): ρ({u})ρ({label(j)}) = ρ({v})"
+                out.append({"relation": text,
                             "error": relation_error(rho[u] @ s[j], rho[v], cov, scales[i])})
             gen_keys = set(group.index(group.generators()).tolist())
             for g in elements[i].tolist():
@@ -130,7 +132,7 @@ def faithfulness(world: World, action: Action, coords: Coordinates, elements: li
     factors without fitted generators.
     """
     cov = np.diag(coords.var) + np.outer(action.delta, action.delta)
-    gens = generator_maps(world, action, elements)
+    gens = generator_maps(world, action.reduced, elements)
     out: dict[str, bool | None] = {}
     for i, f in enumerate(world.factors):
         if not f.is_finite or i not in gens or f.size < 2:
