@@ -236,7 +236,9 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         "predicted": action.centre + action.maps[(fi, g)] @ (pairs.x[worst] - action.centre)}
     gen_maps = {names[i]: ms for i, ms in generator_maps(world, action.maps, pairs.elements).items()}
     gens = {k: v[0] for k, v in gen_maps.items()}
-    faithful = faithfulness(world, action, coords, pairs.elements, scales, tols["homomorphism"])
+    acting = {i for i, n in enumerate(names) if n in per_factor and hom <= tols["homomorphism"]
+              and max(per_factor[n], relative[n]) <= tols["equivariance"]}
+    faithful = faithfulness(world, action, coords, pairs.elements, scales, tols["homomorphism"], acting)
     reasons, notes = _judge(world, linear, tols, per_factor, relative, relations, hom, dec, nonlin, faithful)
     if pairs.grid is None:
         notes.append("D_LSBD not computed: it is defined for products of circles (Tonnaer et al. 2022), here "

@@ -122,20 +122,20 @@ def check_relations(world: World, action: Action, coords: Coordinates, elements:
 
 
 def faithfulness(world: World, action: Action, coords: Coordinates, elements: list[np.ndarray],
-                 scales: list[float], tol: float) -> dict[str, bool | None]:
+                 scales: list[float], tol: float, acting: set[int]) -> dict[str, bool | None]:
     """Whether the fitted action of each finite factor is faithful: ``ρ(g) ≠ I`` for every ``g ≠ e``.
 
     ρ(g) is the extension of the fitted generators along the Cayley graph (a homomorphism when the
     relations hold); ``ρ(g) = I`` means ``E‖(ρ(g) − I)(h(x) − c)‖² / V_i ≤ tol``. A code that is not
     faithful cannot tell the states ``x`` and ``g·x`` apart (Higgins et al.'s definition does not ask for
-    it, so this is reported, not judged). ``None`` for Lie factors (samples cannot decide it) and
-    factors without fitted generators.
+    it, so this is reported, not judged). ``None`` for Lie factors (samples cannot decide it), factors
+    without fitted generators and factors not in ``acting`` (whose fitted maps are not an action).
     """
     cov = np.diag(coords.var) + np.outer(action.delta, action.delta)
     gens = generator_maps(world, action.reduced, elements)
     out: dict[str, bool | None] = {}
     for i, f in enumerate(world.factors):
-        if not f.is_finite or i not in gens or f.size < 2:
+        if not f.is_finite or i not in gens or f.size < 2 or i not in acting:
             out[f.name] = None
             continue
         rho, _ = cayley_extension(f.group, gens[i])

@@ -61,8 +61,8 @@ class GroupReport:
         Origin ``c`` of the linear action; ``generators`` maps each factor to ρ of its first generator
         (d × d), ``generator_maps`` to ρ of each of its generators (in ``generators()`` order).
     faithful : dict
-        Per finite factor, whether the fitted action is faithful (ρ(g) ≠ I for g ≠ e; reported, not
-        judged); ``None`` for Lie factors.
+        Per finite factor whose fitted maps are an action (equivariant, relations hold), whether it is
+        faithful (ρ(g) ≠ I for g ≠ e; reported, not judged); ``None`` otherwise and for Lie factors.
     projectors : list of (d, d) ndarray
         Oblique projections onto each ``Z_i`` along the other subspaces and the fixed part.
     tolerances : dict

@@ -163,6 +163,7 @@ def test_a_dn_code_read_as_a_cyclic_one_fails():
     r = verify_group(lambda o: torch.cat([colour(o, 0, 8)[0], colour(o, 1, 3)[0]], 1), dihedral_world(4),
                      n_states=N)
     assert not r.disentangled and r.equivariance_relative["pose"] > 0.1
+    assert r.faithful["pose"] is None  # no action: faithfulness is not decided
 
 
 # ---- SO(2) and a mixed user world -------------------------------------------------------------------
