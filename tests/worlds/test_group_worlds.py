@@ -75,10 +75,10 @@ def test_continuous_worlds_have_no_grid():
 @given(states(MIXED, 3), elements(MIXED.group, 3), elements(MIXED.group, 3))
 def test_the_action_is_an_action(s, g, h):
     """(g h)·s = g·(h·s) and e·s = s, for every kind of factor (states in float64; the product g h of
-    the float32 elements is rounded to float32, hence 1e-6)."""
+    the float32 elements is rounded to float32: an angle up to 4π off by ~5e-7, times |p| = 2, hence 1e-5)."""
     left, _ = MIXED.act(MIXED.group.compose(g, h), s)
     right, _ = MIXED.act(g, MIXED.act(h, s)[0])
-    assert float((left - right).abs().max()) < 1e-6
+    assert float((left - right).abs().max()) < 1e-5
     same, valid = MIXED.act(MIXED.group.identity(3), s)
     assert bool(valid.all()) and float((same - s).abs().max()) < 1e-12
     MIXED.validate_states(left)  # still rotation matrices, points on the orbit, integer indices
