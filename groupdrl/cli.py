@@ -119,8 +119,8 @@ def cmd_worlds(args) -> int:
 
     for name in worlds.names():
         w = worlds.get(name)
-        factors = " × ".join(f"{f.name}:C{f.size}" for f in w.factors)
-        print(f"{name:12s} G = {factors}, observations {tuple(w.observation_shape)} (defaults; change with "
+        factors = " × ".join(f"{f.name}:{worlds.factor_label(f)}" for f in w.factors)
+        print(f"{name:16s} G = {factors}, observations {tuple(w.observation_shape)} (defaults; change with "
               f"--world-set)")
     return 0
 
