@@ -10,6 +10,7 @@ from fuzz_helpers import anything, attempt, outcome, tensors
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+import groupdrl.groups as G
 from groupdrl.verify import verify_group, verify_intuitive
 from groupdrl.verify.encode import encode
 from groupdrl.worlds import Factor, World
@@ -31,24 +32,40 @@ def test_encode_returns_the_codes_or_refuses_them(out, n, batch_size):
             np.testing.assert_array_equal(codes[:len(want)], want.double().numpy())
 
 
-def circle(x: torch.Tensor) -> torch.Tensor:
-    t = 2 * math.pi * x / torch.tensor([4.0, 3.0], dtype=x.dtype)
+#: A world with a compact Lie factor: SO(2) (its states are angles) × C_3.
+LIE = World([Factor("r", group=G.SO2()), Factor("b", 3)], render=lambda s: s.double())
+WORLDS = {"cyclic": WORLD, "lie": LIE}
+
+
+def angles(x: torch.Tensor, world: World) -> torch.Tensor:
+    """Each factor's state as an angle: 2π s / N for a cyclic factor, the SO(2) state itself."""
+    if world is LIE:
+        return torch.stack([x[:, 0], 2 * math.pi * x[:, 1] / 3], 1)
+    return 2 * math.pi * x / torch.tensor([4.0, 3.0], dtype=x.dtype)
+
+
+def circle(t: torch.Tensor) -> torch.Tensor:
     return torch.cat([t.cos(), t.sin()], 1)
 
 
+Q = torch.linalg.qr(torch.randn(4, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64))[0]
+#: Codes of the angles t (and the raw states x): kind -> (t, x) -> (n, d).
 ENCODERS = {
-    "circle": circle,
-    "rotated": lambda x: circle(x) @ torch.linalg.qr(torch.randn(4, 4, generator=torch.Generator().manual_seed(1),
-                                                                  dtype=x.dtype))[0],
-    "line": lambda x: x * 2.0,
-    "constant": lambda x: torch.ones(len(x), 3, dtype=x.dtype),
-    "tiny": lambda x: circle(x) * 1e-140,
-    "huge": lambda x: circle(x) * 1e140,
-    "too_huge": lambda x: circle(x) * 1e300,
-    "entangled": lambda x: torch.cat([circle(x)[:, :2], torch.sin(x.sum(1, keepdim=True))], 1),
-    "complex": lambda x: circle(x).to(torch.complex128),
-    "nan": lambda x: circle(x) / (x[:, :1] - x[:, :1]),
+    "circle": lambda t, x: circle(t),
+    "rotated": lambda t, x: circle(t) @ Q,
+    "line": lambda t, x: t * 2.0,
+    "constant": lambda t, x: torch.ones(len(t), 3, dtype=t.dtype),
+    "tiny": lambda t, x: circle(t) * 1e-140,
+    "huge": lambda t, x: circle(t) * 1e140,
+    "too_huge": lambda t, x: circle(t) * 1e300,
+    "entangled": lambda t, x: torch.cat([circle(t)[:, :2], torch.sin(t.sum(1, keepdim=True))], 1),
+    "complex": lambda t, x: circle(t).to(torch.complex128),
+    "nan": lambda t, x: circle(t) / (x[:, :1] - x[:, :1]),
 }
+
+
+def encoder(kind: str, world: World):
+    return lambda x: ENCODERS[kind](angles(x, world), x)
 
 
 def mostly(valid: st.SearchStrategy, invalid: st.SearchStrategy) -> st.SearchStrategy:
@@ -61,10 +78,10 @@ def mostly(valid: st.SearchStrategy, invalid: st.SearchStrategy) -> st.SearchStr
        n_elements=mostly(st.integers(1, 5), anything()),
        tol=mostly(st.floats(0, 0.5), st.one_of(st.floats(), anything())),
        seed=mostly(st.integers(0, 2**64 - 1), st.one_of(st.integers(-(2**65), 2**65), anything())),
-       linear=st.booleans())
-def test_verify_group_on_generated_encoders(kind, n_states, n_elements, tol, seed, linear):
-    report, error = attempt(lambda: verify_group(ENCODERS[kind], WORLD, n_states=n_states, n_elements=n_elements,
-                                                 tol=tol, seed=seed, linear=linear),
+       linear=st.booleans(), world=st.sampled_from(sorted(WORLDS)))
+def test_verify_group_on_generated_encoders(kind, n_states, n_elements, tol, seed, linear, world):
+    report, error = attempt(lambda: verify_group(encoder(kind, WORLDS[world]), WORLDS[world], n_states=n_states,
+                                                 n_elements=n_elements, tol=tol, seed=seed, linear=linear),
                             "encoder output", "n_states", "n_elements", "tol", "seed")
     def count(v, low):
         return isinstance(v, int) and not isinstance(v, bool) and v >= low
@@ -92,7 +109,7 @@ def test_verify_group_on_generated_encoders(kind, n_states, n_elements, tol, see
        thresholds=mostly(st.none(), st.one_of(anything(), st.dictionaries(st.sampled_from(["mig", "sap", "x"]),
                                                                           st.floats(), max_size=2))))
 def test_verify_intuitive_on_generated_encoders(kind, n_train, thresholds):
-    report = outcome(lambda: verify_intuitive(ENCODERS[kind], WORLD, n_train=n_train, n_test=10,
+    report = outcome(lambda: verify_intuitive(encoder(kind, WORLD), WORLD, n_train=n_train, n_test=10,
                                               thresholds=thresholds),
                      "encoder output", "n_train", "thresholds", "thresholds['mig']", "thresholds['sap']",
                      "thresholds['x']", "codes")

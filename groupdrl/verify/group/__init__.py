@@ -205,16 +205,16 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     base = dict(linear=linear, factor_names=names, latent_dim=d, total_variance=coords.total, tolerances=tols,
                 n_pairs=len(pairs.x), seed=int(seed))
     scale = float((pairs.latents ** 2).sum(1).mean())
+    moved = pairs.y - coords.mean  # the moved states' latents must lie in the span the sample fits the action on
+    if float(((moved - moved @ coords.U @ coords.U.T) ** 2).sum(1).max(initial=0.0)) > \
+            1e-12 * max(coords.total, CONSTANT_RTOL * scale):
+        raise ValueError(f"n_states: the latents of the {n_states} sampled states span {coords.U.shape[1]} of {d} "
+                         "dimensions and the moved states leave that span, so the sample does not determine the "
+                         f"action; sample more states (at least {d + 1})")
     if coords.total <= CONSTANT_RTOL * scale:
         return GroupReport(disentangled=False, reasons=[
             f"the latent is constant over the {n_states} sampled states (total variance {coords.total:.3g}): "
             "it carries no information about the factors, so no errors are computed"], **base)
-
-    moved = pairs.y - coords.mean
-    if float(((moved - moved @ coords.U @ coords.U.T) ** 2).sum(1).max(initial=0.0)) > 1e-12 * coords.total:
-        raise ValueError(f"n_states: the latents of the {n_states} sampled states span {coords.U.shape[1]} of {d} "
-                         "dimensions and the moved states leave that span, so the sample does not determine the "
-                         f"action; sample more states (at least {d + 1})")
     given = _given_maps(rho, world, pairs) if rho is not None else None
     action = fit_action(pairs, coords, given)
     res = residuals(pairs, action) / coords.total
