@@ -32,7 +32,11 @@ def check_float(value: Any, name: str, minimum: float | None = None, maximum: fl
     """``value`` as a finite ``float`` in the interval ``minimum .. maximum`` (ends open when asked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {show(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float64's range
+        raise ValueError(f"{name}: expected a finite number in {_interval(minimum, maximum, open_min, open_max)}, "
+                         f"got {show(value)}") from None
     low_bad = minimum is not None and (value <= minimum if open_min else value < minimum)
     high_bad = maximum is not None and (value >= maximum if open_max else value > maximum)
     if not math.isfinite(value) or low_bad or high_bad:

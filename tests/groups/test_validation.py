@@ -39,6 +39,7 @@ def _p(a, b, **extra):
         (lambda: P.sample(2.5), TypeError, "n: expected an int"),
         (lambda: G.SO3().sample(2, generator=0), TypeError, "generator"),
         (lambda: G.Cyclic(5).equal(torch.tensor([1]), torch.tensor([1]), atol=-1.0), ValueError, "atol"),
+        (lambda: G.SO2().equal(torch.zeros(1), torch.zeros(1), atol=10**400), ValueError, "atol: expected a finite"),
         (lambda: G.Cyclic(5).power(torch.tensor([1]), 1.5), TypeError, "k: expected an int"),
         (lambda: G.Cyclic(5).take(torch.tensor([1, 2]), 1), TypeError, "idx: expected a 1-D index"),
         (lambda: G.Cyclic(5).take(torch.tensor([1, 2]), [2]), ValueError, r"idx: positions must lie in \[-2, 2\)"),

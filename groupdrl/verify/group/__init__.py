@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from groupdrl._checks import show
+from groupdrl._checks import check_float, show
 from groupdrl.groups import Cyclic, Product, Representation
 from groupdrl.verify.group.decomposition import (Decomposition, decompose, factor_projectors, factor_variances,
                                                  given_decomposition)
@@ -51,10 +51,7 @@ def _tolerances(tol) -> dict:
         out.update(equivariance=tol, homomorphism=tol, leakage=tol)
     else:
         raise TypeError(f"tol: expected a float or a dict {{name: float}}, got {type(tol).__name__}")
-    for k, v in out.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
-            raise ValueError(f"tol: {k!r} must be a finite number >= 0, got {show(v)}")
-    return {k: float(v) for k, v in out.items()}
+    return {k: check_float(v, f"tol[{k!r}]", 0.0) for k, v in out.items()}
 
 
 def _subspaces(subspaces, world: World, d: int) -> list[np.ndarray]:
