@@ -11,6 +11,7 @@ from torch import nn
 from groupdrl.groups import Representation
 from groupdrl.models.base import (Model, apply, check_likelihood, make_decoder, make_encoder, mean_observation,
                                   reconstruction_loss, rotation_representation)
+from groupdrl.models.hparams import COUNT, NONNEGATIVE, WIDTHS
 
 #: Range of the log posterior scale log t on each circle (the authors' ``log_t_limit = (-10, -5)``). The upper
 #: bound keeps every posterior concentrated (angular spread √t ≤ 0.08 rad), so the KL to the uniform circle
@@ -70,6 +71,7 @@ class LSBDVAE(Model):
     """
 
     name = "lsbd_vae"
+    hparam_ranges = {"gamma": NONNEGATIVE, "beta": NONNEGATIVE, "set_size": COUNT, "hidden": WIDTHS}
     data = "labelled+unlabelled"
 
     def __init__(self, world, gamma: float = 1.0, beta: float = 1.0, set_size: int = 32, steps: str = "uniform",
