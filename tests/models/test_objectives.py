@@ -107,9 +107,9 @@ def test_forward_vae_objective():
     """Caselles-Dupré et al. 2019: recon(x | z) + β KL(q(z|x) ‖ N(0, I)) + λ ‖A_a z − μ(x')‖², z = μ + σ ε,
     A_a = I but the learned 2×2 block (B⁺ or B⁻) of the factor the generator a moves."""
     model, batch = _setup("forward_vae", FLAT, beta=2.5, lam=0.6)
-    with torch.no_grad():  # non-trivial action blocks
-        model.plus.copy_(torch.randn(2, 2, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64))
-        model.minus.copy_(torch.randn(2, 2, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64))
+    with torch.no_grad():  # non-trivial action blocks: rotations by these angles
+        model.angles.copy_(torch.tensor([[0.4, -1.3], [2.2, 0.9]], dtype=torch.float64))
+    plus, minus = _rotation(model.angles)
     x, g = batch["x"], batch["g"]
     terms = model.loss(batch, torch.Generator().manual_seed(5))
     mu, logvar = model.encoder(x).chunk(2, dim=1)
@@ -120,8 +120,8 @@ def test_forward_vae_objective():
     moved = []
     for i, (name, size) in enumerate(zip(model.factor_names, model.factor_sizes)):
         up, down = g[name] == 1, g[name] == size - 1
-        block = torch.where(up[:, None, None], model.plus[i], torch.eye(2, dtype=mu.dtype))
-        moved.append(torch.where(down[:, None, None], model.minus[i], block))
+        block = torch.where(up[:, None, None], plus[i], torch.eye(2, dtype=mu.dtype))
+        moved.append(torch.where(down[:, None, None], minus[i], block))
     assert all(bool(((g[k] == 1) | (g[k] == size - 1)).any()) for k, size in zip(model.factor_names, model.factor_sizes))
     a = torch.zeros(len(x), 4, 4, dtype=mu.dtype)
     a[:, :2, :2], a[:, 2:, 2:] = moved

@@ -75,16 +75,22 @@ def test_lsbd_latent_on_circles_and_known_rep():
     assert float(model.kl(torch.full((1, 2), 2 * math.pi / math.e))) == pytest.approx(0.0, abs=1e-6)
 
 
-def test_forward_vae_actions_move_only_their_block():
-    model = models.get("forward_vae", WORLD)
+@pytest.mark.parametrize("orthogonal", [True, False])
+def test_forward_vae_actions_move_only_their_block(orthogonal):
+    model = models.get("forward_vae", WORLD, orthogonal=orthogonal)
     with torch.no_grad():
-        model.plus.copy_(torch.randn(2, 2, 2, generator=torch.Generator().manual_seed(0)))
-        model.minus.copy_(torch.randn(2, 2, 2, generator=torch.Generator().manual_seed(1)))
+        if orthogonal:
+            model.angles.copy_(torch.tensor([[0.3, -1.1], [2.0, 0.7]]))
+        else:
+            model.matrices.copy_(torch.randn(2, 2, 2, 2, generator=torch.Generator().manual_seed(0)))
+        plus, minus = model.blocks()
         a = model.actions({"a": torch.tensor([1, 5, 0]), "b": torch.tensor([0, 0, 4])})
+    if orthogonal:  # rotations by the angles
+        torch.testing.assert_close(plus[1], torch.tensor([[math.cos(1.1), math.sin(1.1)], [-math.sin(1.1), math.cos(1.1)]]))
     eye = torch.eye(2)
-    torch.testing.assert_close(a[0, :2, :2], model.plus[0].detach())
-    torch.testing.assert_close(a[1, :2, :2], model.minus[0].detach())
-    torch.testing.assert_close(a[2, 2:, 2:], model.minus[1].detach())
+    torch.testing.assert_close(a[0, :2, :2], plus[0])
+    torch.testing.assert_close(a[1, :2, :2], minus[0])
+    torch.testing.assert_close(a[2, 2:, 2:], minus[1])
     torch.testing.assert_close(a[0, 2:, 2:], eye)
     torch.testing.assert_close(a[2, :2, :2], eye)
 
