@@ -219,6 +219,8 @@ class TransitionDataset(_WorldData):
         How ``g`` is drawn (see :func:`draw_actions`): uniform on the subgroup, uniform in one
         chosen factor, or a generator or its inverse (step ±1) of one chosen factor.
 
+    Notes
+    -----
     Items are ``(x, g, gx)`` for ``steps == 1`` with ``g`` a dict ``{factor: int64 scalar}``,
     and ``(xs, gs)`` with ``xs`` ``(T+1, *obs)`` and ``gs`` ``{factor: (T,)}`` for
     ``steps > 1``; the default ``DataLoader`` collate stacks them along a batch dimension.
