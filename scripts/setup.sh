@@ -20,5 +20,5 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 "${PIP[@]}" -r scripts/requirements.txt
 # groupdrl with every extra; escnn itself without its dependencies: its py3nj compiles Fortran
 # (escnn then uses its numerical Clebsch-Gordan solver) and the escnn extra holds the rest
-"${PIP[@]}" --no-build-isolation -e ".[escnn,test,h5,docs]"
+"${PIP[@]}" --no-build-isolation -e ".[escnn,test,h5,docs,sweep]"
 "${PIP[@]}" --no-deps escnn==1.0.11

@@ -70,7 +70,8 @@ PHRASES = [
     "ρ(s_", "not equivariant under", "is not a homomorphism", "no subspace Z_",
     "leaks out of Z_", "are not independent", "the latent is constant", "no action of G on Z",
     "the action is linear about a fitted centre c", "bounded factors", "general definition (§5)",
-    "has no faithful 1-D real representation", "entangled", "D_LSBD not computed", "unassigned",
+    "has no faithful 1-D real representation", "is not faithful", "ρ(word of element", "(sampled pair of",
+    "entangled", "D_LSBD not computed", "unassigned",
     "Latent traversal (factor that moves each latent)", "leakage (row acts, column Z)", "I(z; v) / H(v)",
     "DCI importance", "traversal variance ratio", "decoded traversals",
 ]

@@ -36,6 +36,7 @@ class Model(nn.Module):
 
     def __init__(self, world, **hparams) -> None:
         super().__init__()
+        check_factors(world, type(self).__name__, self.data)
         self.observation_shape = tuple(int(s) for s in world.observation_shape)
         self.factor_names = tuple(world.factor_names)
         self.factor_sizes = tuple(int(s) for s in world.sizes)
@@ -67,6 +68,19 @@ class Model(nn.Module):
     def forward(self, batch: dict, generator: torch.Generator | None = None,
                 step: int | None = None) -> dict[str, torch.Tensor]:
         return self.loss(batch, generator, step)
+
+
+def check_factors(world, model: str, data: str) -> None:
+    """Refuse, at build time, a world whose factors the model cannot handle.
+
+    Every model needs finite factors (it is given their sizes); a model that consumes group elements
+    (``data`` other than ``"observations"``) reads them as cyclic shifts, so it needs cyclic factors.
+    """
+    bad = [f"{f.name} ({f.group!r})" for f in world.factors
+           if not f.is_finite or (data != "observations" and not isinstance(f.group, Cyclic))]
+    if bad:
+        need = "finite factors" if data == "observations" else "cyclic factors (it reads group elements as shifts)"
+        raise ValueError(f"world: {model} handles {need}; world {world.name!r} has {', '.join(bad)}")
 
 
 # ---- observations: encoder / decoder / reconstruction ----------------------------------------------
