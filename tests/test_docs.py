@@ -46,7 +46,8 @@ def test_site_builds_with_warnings_as_errors(tmp_path):
 @pytest.mark.parametrize("page", [p for p in PAGES if python_blocks(p)], ids=lambda p: str(p.relative_to(ROOT)))
 def test_code_blocks_run(page, tmp_path):
     code = "\n\n".join(python_blocks(page))
-    env = {**os.environ, "PYTHONPATH": str(Path(groupdrl.__file__).parents[1]), "MPLBACKEND": "Agg"}
+    env = {**os.environ, "PYTHONPATH": str(Path(groupdrl.__file__).parents[1]), "MPLBACKEND": "Agg",
+           "OMP_NUM_THREADS": "1"}  # one torch thread, as in the xdist workers
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env,
                          timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
