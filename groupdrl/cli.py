@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as err:
+    except (ValueError, TypeError, OSError) as err:  # a user's mistake; OSError: paths (FileExistsError, …)
         print(f"groupdrl {args.command}: error: {err}", file=sys.stderr)
         return 2
     except RuntimeError as err:  # CheckpointError, TrainingDiverged (FloatingPointError is an ArithmeticError)

@@ -7,19 +7,6 @@ from pathlib import Path
 import torch
 
 
-def _encoder(model, batch: int = 512):
-    """``model.encode`` as a plain function of observations: no gradients, chunked, float32 on the model's device."""
-    device = model.device
-
-    def encode(x: torch.Tensor) -> torch.Tensor:
-        x = torch.as_tensor(x)
-        with torch.no_grad():
-            return torch.cat([model.encode(c.to(device=device, dtype=torch.float32)).cpu()
-                              for c in x.split(batch)]) if len(x) else torch.zeros(0, 0)
-
-    return encode
-
-
 def _group_summary(report) -> dict:
     """The numbers of a GroupReport the comparison table shows."""
     import numpy as np
@@ -56,13 +43,13 @@ def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int 
     error, largest off-diagonal leakage and D_LSBD, and ``report["intuitive"]`` MIG / DCI.
     """
     from groupdrl.train import load_run
-    from groupdrl.train.checkpoint import CHECKPOINT, CONFIG, load_checkpoint, read_json
+    from groupdrl.train.checkpoint import CHECKPOINT, check_run_dir, load_checkpoint, read_config
 
-    out_dir = Path(out_dir)
-    config = read_json(out_dir / CONFIG)
+    out_dir = check_run_dir(out_dir)
+    config = read_config(out_dir)
     step = load_checkpoint(out_dir / CHECKPOINT)["step"]
     model, world = load_run(out_dir, world=world, device=device)
-    encode = _encoder(model)
+    encode = model.encode  # the shared encoder call (groupdrl.verify.encode) reads the model's device
     report: dict = {"run": str(out_dir), "model": config["model"], "world": config["world"], "step": step,
                     "group": None, "intuitive": None}
     if full:
@@ -87,11 +74,12 @@ def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int 
 
 def intuitive_metrics(encode, world, *, n: int, seed: int) -> dict:
     """MIG and DCI (disentanglement, completeness, informativeness) of ``encode`` on ``n`` sampled states."""
+    from groupdrl.verify.encode import encode as encode_states
     from groupdrl.verify.metrics import dci, mig
 
     gen = torch.Generator().manual_seed(seed)
     states = world.sample_states(n, generator=gen)
-    codes = encode(world.render(states)).numpy()
+    codes = encode_states(encode, world, states)
     factors = states.numpy()
     m = mig(codes=codes, factors=factors, seed=seed)
     d = dci(codes=codes, factors=factors, seed=seed)

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from groupdrl._checks import check_float, show
 from groupdrl.groups import Cyclic, Product, Representation
 from groupdrl.verify.group.decomposition import (Decomposition, decompose, factor_projectors, factor_variances,
                                                  given_decomposition)
@@ -27,13 +28,15 @@ DEFAULT_TOL = {"equivariance": 0.05, "homomorphism": 0.05, "leakage": 0.05, "ang
 CONSTANT_RTOL = 1e-12
 #: Equally spaced angles per SO(2) factor on the D_LSBD grid.
 DLSBD_SO2_POINTS = 32
+#: Time bound on the pairs (state, element): about 40 s on 2 busy cores (see ``_validate``).
+MAX_PAIRS = 4_000_000
 
 __all__ = ["GroupReport", "verify_group", "DEFAULT_TOL"]
 
 
 def _check_int(value, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+        raise ValueError(f"{name}: expected an int >= {low}, got {show(value)}")
     return int(value)
 
 
@@ -48,10 +51,7 @@ def _tolerances(tol) -> dict:
         out.update(equivariance=tol, homomorphism=tol, leakage=tol)
     else:
         raise TypeError(f"tol: expected a float or a dict {{name: float}}, got {type(tol).__name__}")
-    for k, v in out.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
-            raise ValueError(f"tol: {k!r} must be a finite number >= 0, got {v!r}")
-    return {k: float(v) for k, v in out.items()}
+    return {k: check_float(v, f"tol[{k!r}]", 0.0) for k, v in out.items()}
 
 
 def _subspaces(subspaces, world: World, d: int) -> list[np.ndarray]:
@@ -113,6 +113,14 @@ def _validate(encoder, world, rho, n_states, n_elements, seed) -> None:
     _check_int(n_states, "n_states", 2)
     _check_int(n_elements, "n_elements", 1)
     _check_int(seed, "seed", 0)
+    if seed >= 2**64:
+        raise ValueError(f"seed: expected an int in [0, 2**64), got {seed}")
+    # elements per factor: at most n_elements (finite), generators + 2 n_elements (Lie: samples and products)
+    pairs = n_states * sum(min(n_elements, f.size - 1) if f.is_finite else 2 * n_elements + 3
+                           for f in world.factors)
+    if pairs > MAX_PAIRS:
+        raise ValueError(f"n_states, n_elements: {n_states} states moved by up to {n_elements} elements per factor "
+                         f"make {pairs:.3g} pairs, beyond the verifier's time bound of {MAX_PAIRS:.0e}; lower them")
 
 
 def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_elements: int = 4,
@@ -130,7 +138,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         Lie factors), the renderer.
     n_states : int
         States sampled uniformly (Haar on continuous factors); every one is acted on by every
-        chosen element.
+        chosen element. Time bound: at most ``MAX_PAIRS`` (4e6) pairs (state, element).
     n_elements : int
         Elements per finite factor: its generators plus others up to ``n_elements`` in all (every
         element when the factor is smaller); bounded factors keep only valid moves. Per Lie factor:
@@ -194,11 +202,16 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     base = dict(linear=linear, factor_names=names, latent_dim=d, total_variance=coords.total, tolerances=tols,
                 n_pairs=len(pairs.x), seed=int(seed))
     scale = float((pairs.latents ** 2).sum(1).mean())
+    moved = pairs.y - coords.mean  # the moved states' latents must lie in the span the sample fits the action on
+    if float(((moved - moved @ coords.U @ coords.U.T) ** 2).sum(1).max(initial=0.0)) > \
+            1e-12 * max(coords.total, CONSTANT_RTOL * scale):
+        raise ValueError(f"n_states: the latents of the {n_states} sampled states span {coords.U.shape[1]} of {d} "
+                         "dimensions and the moved states leave that span, so the sample does not determine the "
+                         f"action; sample more states (at least {d + 1})")
     if coords.total <= CONSTANT_RTOL * scale:
         return GroupReport(disentangled=False, reasons=[
             f"the latent is constant over the {n_states} sampled states (total variance {coords.total:.3g}): "
             "it carries no information about the factors, so no errors are computed"], **base)
-
     given = _given_maps(rho, world, pairs) if rho is not None else None
     action = fit_action(pairs, coords, given)
     res = residuals(pairs, action) / coords.total

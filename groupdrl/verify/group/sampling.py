@@ -128,28 +128,16 @@ def dlsbd_grid(world: World, max_states: int, so2_points: int) -> tuple[torch.Te
 
 
 def encode(encoder: Callable, world: World, states: torch.Tensor, batch_size: int) -> np.ndarray:
-    """``h(render(states))`` as a finite float64 ``(n, d)`` array, in batches under ``no_grad``."""
-    outs = []
-    with torch.no_grad():
-        for start in range(0, len(states), batch_size):
-            z = encoder(world.render(states[start:start + batch_size]))
-            if not isinstance(z, torch.Tensor):
-                if isinstance(z, np.ndarray):
-                    z = torch.from_numpy(z)
-                else:
-                    raise TypeError(f"encoder: expected it to return a (n, d) tensor, got {type(z).__name__} "
-                                    "(for a VAE pass a function returning the mean)")
-            n = min(batch_size, len(states) - start)
-            if z.dim() != 2 or z.shape[0] != n:
-                raise ValueError(f"encoder: expected a ({n}, d) latent batch for {n} observations, "
-                                 f"got shape {tuple(z.shape)}")
-            outs.append(z.detach().to("cpu", torch.float64).numpy())
-    z = np.concatenate(outs, 0)
-    if z.shape[1] == 0:
-        raise ValueError("encoder: returned latents of dimension 0")
-    if not np.isfinite(z).all():
-        raise ValueError(f"encoder: returned NaN or inf latents ({int((~np.isfinite(z)).any(1).sum())} of "
-                         f"{len(z)} rows)")
+    """``h(render(states))`` as a finite float64 ``(n, d)`` array (:func:`groupdrl.verify.encode.encode`) whose
+    largest magnitude is 0 or within [1e-150, 1e150], where squared latents neither overflow nor underflow."""
+    from groupdrl.verify.encode import encode as shared_encode
+
+    z = shared_encode(encoder, world, states, batch_size)
+    top = float(np.abs(z).max(initial=0.0))
+    if top and not 1e-150 <= top <= 1e150:
+        raise ValueError(f"encoder output: largest |latent| {top:.3g} is outside [1e-150, 1e150], where the "
+                         "verifier's float64 variances are exact; rescale the code (the verdict does not depend "
+                         "on its scale)")
     return z
 
 
