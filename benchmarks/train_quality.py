@@ -234,7 +234,8 @@ def jobs(args) -> list[tuple]:
     unknown = [m for m in ms if m not in MODELS] + [w for w in ws if w not in WORLDS]
     if unknown:
         raise SystemExit(f"unknown model or world keys: {unknown}")
-    return [(w, m, s) for m in ms for w in ws for s in seeds]
+    # world-major, in the order given: an interrupted run has every model and seed on the worlds it reached
+    return [(w, m, s) for w in ws for m in ms for s in seeds]
 
 
 def main() -> None:
