@@ -191,10 +191,11 @@ def write_markdown(path: Path, rows: list[dict]) -> None:
              f"Machine: {os.cpu_count()} CPU cores shared with other agents, one torch thread a run, "
              f"torch {torch.__version__}, Python {platform.python_version()}. `train s` is wall time under that "
              "load (`load` = 1-min load average at the end of the run).", ""]
-    default = [r for r in rows if not r["hparams"] and r["steps"] == PROTOCOL["steps"]]
-    lines += ["## Pass rate per model (default settings)", "",
-              "| model | passes / rows (all) | tuning worlds | held-out worlds | collapsed rows | not applicable |",
-              "|---|---|---|---|---|---|"]
+    current = {m: source_hash(m) for m in MODELS}
+    default = [r for r in rows if not r["hparams"] and r["steps"] == PROTOCOL["steps"] and r["source"] == current[r["model"]]]
+    lines += ["## Pass rate per model (default settings, current sources)", "",
+              "| model | passes / rows (all) | tuning worlds | held-out worlds | collapsed rows | mean train s (wall) "
+              "| not applicable |", "|---|---|---|---|---|---|---|"]
     for m in MODELS:
         mine = [r for r in default if r["model"] == m and r["applies"]]
         tuned = [r for r in mine if r["role"] == "tuning"]
@@ -203,22 +204,32 @@ def write_markdown(path: Path, rows: list[dict]) -> None:
 
         def rate(rs):
             return f"{sum(r['disentangled'] for r in rs)}/{len(rs)}" if rs else "–"
+        wall = f"{np.mean([r['train_s'] for r in mine]):.0f}" if mine else "–"
         lines.append(f"| {m} | {rate(mine)} ({100 * sum(r['disentangled'] for r in mine) / max(len(mine), 1):.0f} %) "
-                     f"| {rate(tuned)} | {rate(held)} | {sum(r['collapsed'] for r in mine)} | {', '.join(na) or '–'} |")
+                     f"| {rate(tuned)} | {rate(held)} | {sum(r['collapsed'] for r in mine)} | {wall} "
+                     f"| {', '.join(na) or '–'} |")
+    done = {(r["world"], r["model"], r["seed"]) for r in default}
+    missing = [(w, m, s) for w in WORLDS for m in MODELS for s in SEEDS if (w, m, s) not in done]
+    if missing:
+        lines += ["", f"**Not run** ({len(missing)} of the {len(WORLDS) * len(MODELS) * len(SEEDS)} default rows; "
+                  "the pass rates above count only the rows run): "
+                  + "; ".join(f"{w} {m} (seeds {', '.join(str(s) for w2, m2, s in missing if (w2, m2) == (w, m))})"
+                              for w, m in dict.fromkeys((w, m) for w, m, _ in missing)) + "."]
     lines += ["", "## Rows", "",
               "| world | role | model | settings | seed | verdict | leakage | D_LSBD | equivariance | homomorphism "
-              "| collapsed | train s | load | failed conditions |", "|" + "---|" * 14]
+              "| collapsed | train s | verify s | load | failed conditions |", "|" + "---|" * 15]
     for r in sorted(rows, key=lambda r: (MODELS.index(r["model"]), list(WORLDS).index(r["world"]), row_tag(r))):
         settings = "defaults" if r in default else \
-            ", ".join([f"{k}={v}" for k, v in r["hparams"].items()] + [f"steps={r['steps']}"] * (r["steps"] != PROTOCOL["steps"]))
+            ", ".join([f"{k}={v}" for k, v in r["hparams"].items()] + [f"steps={r['steps']}"] * (r["steps"] != PROTOCOL["steps"])
+                      + ["stale sources"] * (r["source"] != current[r["model"]]))
         head = f"| {r['world']} | {r['role']} | {r['model']} | {settings} | {r['seed']} | "
         if not r["applies"]:
-            lines.append(head + f"n/a | | | | | | | | not applicable: {r['why_not']} |")
+            lines.append(head + f"n/a | | | | | | | | | not applicable: {r['why_not']} |")
             continue
         why = "; ".join(x.split(":")[0] for x in r["reasons"])
-        lines.append(head + f"{'pass' if r['disentangled'] else 'FAIL'} | {_f(r['leakage'])} | {_f(r['dlsbd'])} | "
+        lines.append(head + f"{'pass' if r['disentangled'] else 'FAIL'} | {_f(r['leakage'], '.2g')} | {_f(r['dlsbd'], '.2g')} | "
                      f"{_f(r['equivariance_error'], '.4f')} | {_f(r['homomorphism_error'], '.4f')} | "
-                     f"{'yes' if r['collapsed'] else 'no'} | {r['train_s']:.0f} | {r['load_avg']:.1f} | {why} |")
+                     f"{'yes' if r['collapsed'] else 'no'} | {r['train_s']:.0f} | {r['verify_s']:.1f} | {r['load_avg']:.1f} | {why} |")
     lines += ["", "World keys: " + "; ".join(f"`{k}` = {b}({', '.join(f'{a}={v}' for a, v in kw.items())}) [{role}]"
                                             for k, (b, kw, role) in WORLDS.items()), ""]
     notes = path.with_name(path.stem + "_notes.md")
