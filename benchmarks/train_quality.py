@@ -13,8 +13,8 @@ homomorphism errors, the training time and a collapse flag. The code is *collaps
 the states apart: its total variance over the state grid is ≈ 0 or more than half of the states have
 another state's code within 1 % of the code's spread (an ignored factor makes every state a twin of
 another). Results: ``benchmarks/results/train_quality.{json,md}``. Resumable: a recorded row is skipped
-while the sources it depends on (``source_hash``) are unchanged, and an interrupted training resumes from
-its checkpoint.
+while the code it depends on (``source_hash``: the sources without docstrings and comments) is unchanged,
+and an interrupted training resumes from its checkpoint.
 
 Usage::
 
@@ -27,6 +27,7 @@ Experiments (not defaults) go to another file: ``--hparams '{"gamma": 40}' --res
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import fcntl
 import hashlib
@@ -73,11 +74,23 @@ MODEL_SOURCES = {"hae": ("models/hae.py",), "lsbd_vae": ("models/lsbd_vae.py",),
                  "forward_vae": ("models/forward_vae.py",), "quessard": ("models/quessard.py",)}
 
 
+def _code(path: Path) -> str:
+    """The code of a Python file without its docstrings and comments (its AST), so prose edits keep rows valid."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
 def source_hash(model: str) -> str:
-    """Short hash of the sources a model's row depends on."""
+    """Short hash of the code (docstrings and comments excluded) a model's row depends on."""
     digest = hashlib.sha256()
     for rel in SHARED_SOURCES + MODEL_SOURCES[model]:
-        digest.update((PACKAGE / rel).read_bytes())
+        digest.update(_code(PACKAGE / rel).encode())
     return digest.hexdigest()[:12]
 
 
