@@ -99,9 +99,12 @@ def _filters(conv: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
 
 
 def _conv(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """An escnn ``R2Conv`` (zero padding) applied to a plain tensor: its ``forward`` without the field-type wrapper."""
+    """An escnn ``R2Conv`` (zero padding) applied to a plain tensor: its ``forward`` without the field-type wrapper.
+
+    The filter is made contiguous: a channels-last filter (``Module.to(memory_format=...)`` on the eval-mode
+    cache) would make the output channels-last, which the field-wise :class:`FourierReLU` would copy back."""
     weight, bias = _filters(conv)
-    return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    return F.conv2d(x, weight.contiguous(), bias, conv.stride, conv.padding, conv.dilation, conv.groups)
 
 
 def _full_map(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -138,8 +141,8 @@ class FourierReLU(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c = x.shape[:2]
-        coeffs = x.reshape(n, c // self.A.shape[1], self.A.shape[1], -1)
-        return (self.Ainv @ torch.relu(self.A @ coeffs)).reshape(x.shape)
+        coeffs = x.reshape(n, c // self.A.shape[1], self.A.shape[1], -1)  # a view of an NCHW (or (n, c)) tensor
+        return (self.Ainv @ torch.relu_(self.A @ coeffs)).reshape(x.shape)  # in place: the samples are fresh
 
 
 class BlurPool(nn.Module):
@@ -164,7 +167,7 @@ class BlurPool(nn.Module):
         self.padding = (taps - 1) // 2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight, stride=2, padding=self.padding, groups=x.shape[1])
+        return F.conv2d(x, self.weight.contiguous(), stride=2, padding=self.padding, groups=x.shape[1])
 
 
 class EquivariantImageEncoder(nn.Module):
@@ -365,7 +368,7 @@ class EquivariantImageEncoder(nn.Module):
         check_batch(x, "x", (self.in_channels, self.image_size, self.image_size),
                     "(n, in_channels, image_size, image_size)")
         *body, hidden, nonlin, last = self.net
-        h = x
+        h = x.contiguous()  # NCHW throughout (a channels-last batch would make every field-wise step copy)
         for layer in body:
             h = _conv(layer, h) if type(layer).__name__ == "R2Conv" else layer(h)
         # the last two convolutions cover their whole input map: evaluate them as matrix products

@@ -258,3 +258,14 @@ def test_antialiased_layout():
     assert (enc.maximum_frequency, enc.fourier_samples, enc.blur_sigma, enc.kernel_size) == (3, 16, 0.66, 5)
     plain = EquivariantImageEncoder(1, 16, gspace="so2", widths=(8, 8, 8), hidden=16, antialias=False)
     assert [type(m).__name__ for m in plain.net].count("BlurPool") == 0
+
+
+@pytest.mark.parametrize("name", ["C4", "SO2"])
+def test_channels_last_model_and_batch_give_the_same_code(encoders, name):
+    """``fit`` moves image models and batches to channels-last; the encoder runs NCHW inside either way."""
+    enc = copy.deepcopy(encoders[name]).eval()
+    x = torch.rand(4, 1, 16, 16)
+    with torch.no_grad():
+        expected = enc(x)
+        enc.to(memory_format=torch.channels_last)
+        assert torch.allclose(enc(x.contiguous(memory_format=torch.channels_last)), expected, atol=1e-5)
