@@ -115,17 +115,17 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
     cache_bytes : int
         Render-cache budget of the :class:`~groupdrl.train.data.WorldSampler`.
     channels_last : bool
-        Keep 4-D weights and image batches in channels-last (NHWC) memory layout, which oneDNN's CPU
-        convolutions run 5–10 % faster for the shared conv nets (``benchmarks/results/train_step.md``).
-        Same function; float rounding differs from NCHW.
+        Keep 4-D weights and image batches in channels-last (NHWC) memory layout, in which oneDNN's CPU
+        convolutions run the shared conv nets 5–25 % faster (``benchmarks/results/train_step.md``). Same
+        function; float rounding differs from NCHW. (Adam is always the fused single-kernel one.)
     precision : {"fp32", "bf16"}
         ``"bf16"``: the loss (forward and backward) under ``torch.autocast`` with bfloat16 (weights and Adam
-        stay float32). Faster where the CPU has bf16 instructions (1.7x for the β-VAE step at 64 px), but
-        every matrix product of the model — group actions and representations in the latent included —
-        then rounds to 8 significant bits: opt in per model after checking its results.
+        stay float32); recorded in the run config. 1.8x faster for the β-VAE step at 64 px on a CPU with
+        bf16 instructions, but every matrix product of the model — group actions and representations in
+        the latent included — then rounds to 8 significant bits: opt in per model after checking its results.
     compile : bool
         Run the model's loss through ``torch.compile`` (forward and, by AOTAutograd, backward): a one-time
-        compilation of tens of seconds to minutes for ≈ 10 % per step (``benchmarks/results/train_step.md``).
+        compilation of half a minute to minutes for 10–25 % per step (``benchmarks/results/train_step.md``).
 
     Raises
     ------
