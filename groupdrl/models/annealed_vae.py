@@ -7,6 +7,7 @@ import torch
 
 from groupdrl.models._schedule import capacity, check_steps
 from groupdrl.models.base import VAE
+from groupdrl.models.hparams import COUNT, NONNEGATIVE
 
 
 class AnnealedVAE(VAE):
@@ -32,6 +33,7 @@ class AnnealedVAE(VAE):
     """
 
     name = "annealed_vae"
+    hparam_ranges = {"gamma": NONNEGATIVE, "c_max": NONNEGATIVE, "capacity_steps": COUNT}
     data = "observations"
 
     def __init__(self, world, latent_dim: int = 10, gamma: float = 1000.0, c_max: float = 25.0,
