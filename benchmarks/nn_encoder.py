@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from _timing import paired
 from groupdrl.nn import ConvEncoder, EquivariantImageEncoder, export
 
 LATENT = ("irrep:1",) * 4 + ("trivial",) * 2  # 10 latent dims: 8 rotating, 2 invariant
@@ -80,20 +81,6 @@ def _eval_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], float]:
         return time.perf_counter() - start
 
     return step
-
-
-def paired(steps: dict[str, Callable[[], float]], repeats: int, warmup: int = 2) -> dict[str, tuple[float, float]]:
-    """Run the steps interleaved; per name the median time (s) and the median ratio to the first name's
-    time of the same iteration."""
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for i in range(warmup + repeats):
-        for name, step in steps.items():
-            t = step()
-            if i >= warmup:
-                times[name].append(t)
-    ref = next(iter(times.values()))
-    return {name: (statistics.median(ts), statistics.median(t / r for t, r in zip(ts, ref)))
-            for name, ts in times.items()}
 
 
 def smooth_images(seed: int, size: int, n: int = 16) -> torch.Tensor:

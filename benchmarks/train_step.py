@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from _timing import paired
 from groupdrl import models, worlds
 from groupdrl.train.data import WorldSampler, to_device
 
@@ -97,20 +97,6 @@ def make_step(world, batch: int, channels_last: bool = True, fused: bool = True,
         return time.perf_counter() - start
 
     return step
-
-
-def paired(steps: dict[str, Callable[[], float]], repeats: int, warmup: int = 2) -> dict[str, tuple[float, float]]:
-    """Interleaved runs: per name the median step (s) and the median ratio to the first name's step of the
-    same iteration."""
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for i in range(warmup + repeats):
-        for name, step in steps.items():
-            t = step()
-            if i >= warmup:
-                times[name].append(t)
-    ref = next(iter(times.values()))
-    return {name: (statistics.median(ts), statistics.median(t / r for t, r in zip(ts, ref)))
-            for name, ts in times.items()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
