@@ -31,7 +31,10 @@ class EquivariantVAE(LSBDVAE):
     orientation block's relative squared error for the 45° rotations is 0.89 (C_8 filters), 0.59 (C_8,
     anti-aliased) or 0.46 (SO(2), anti-aliased), the quarter turns ≤ 1e-10; after 3000 steps (seed 0) it
     is 3e-4, 1e-4 and < 5e-5, and one step of the colour moves the block by ≤ 4e-4, all three passing the
-    verifier. The default is the anti-aliased C_N encoder (SO(2) took 1.8× its training time). Exactly
+    verifier. The default is the anti-aliased C_N encoder (SO(2) took 1.8× its training time). These figures
+    predate the encoder's lower-resolution anti-aliasing (blur-pool, then convolve); with it the quarter
+    turns are exact to the float32 rounding of the filters, and ``benchmarks/results/train_quality.md``
+    has the trained results. Exactly
     equivariant for every element would need a world whose rotations permute the pixels: on a square grid
     only C_4 (or C_2). An earlier version of this class was a β-VAE with
     z = (z_rot, z_inv) trained on still observations: on arrow 8×8 (16 px) its z_rot stayed unused (spread
