@@ -23,6 +23,7 @@ from torch import nn
 from groupdrl.groups import Cyclic, Representation
 from groupdrl.groups.representation import rotation_2d
 from groupdrl.nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from groupdrl.nn.conv import MIN_IMAGE_SIZE
 
 #: Kinds of batches a model may ask for (see :mod:`groupdrl.train.data`).
 DATA_KINDS = ("observations", "transitions", "sequences", "labelled+unlabelled")
@@ -77,9 +78,9 @@ def is_image(shape: Sequence[int]) -> bool:
     if len(shape) == 1:
         return False
     if len(shape) == 3:
-        if shape[1] != shape[2] or shape[1] % 16:
-            raise ValueError(f"observation_shape: images must be square with a side that is a multiple of 16, "
-                             f"got {shape}")
+        if shape[1] != shape[2] or shape[1] < MIN_IMAGE_SIZE:
+            raise ValueError(f"observation_shape: images must be square with a side of at least {MIN_IMAGE_SIZE} "
+                             f"pixels (the shared conv nets halve it four times), got {shape}")
         return True
     raise ValueError(f"observation_shape: expected (d,) vectors or (C, H, W) images, got {shape}")
 

@@ -95,8 +95,11 @@ def test_encode_shape_and_loss_reproducible_without_global_rng(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("world", [WORLD, flatland(n=4, image_size=16)], ids=["vector", "image16"])
+@pytest.mark.parametrize("world", [WORLD, flatland(n=4, image_size=16), flatland(n=10, image_size=20)],
+                         ids=["vector", "image16", "image20"])
 def test_default_hyperparameters_interface(name, world):
+    """Defaults build, give a finite loss and decode on every image size a world accepts (20 px: not a multiple of
+    16; the shared conv nets round the sides down and the decoder pads them back)."""
     m = models.get(name, world)
     b = batch(world, n=8)
     assert torch.isfinite(m.loss(b, gen())["loss"])
