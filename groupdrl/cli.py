@@ -89,9 +89,11 @@ def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int 
     saved to ``out_dir/report/`` as ``report.json``, ``report.md`` and PNGs when ``save``) in
     ``report["_report"]``. Otherwise only ``verify_group`` and MIG/DCI on ``n_metric`` states (what
     ``groupdrl compare`` shows). Either way ``report["group"]["summary"]`` holds the verdict, equivariance
-    error, largest off-diagonal leakage and D_LSBD, and ``report["intuitive"]`` MIG / DCI.
+    error, largest off-diagonal leakage and D_LSBD, ``report["intuitive"]`` MIG / DCI, and
+    ``report["collapse"]`` the :func:`~groupdrl.train.collapse_check` of the model (a verdict on a
+    collapsed model is not a finding).
     """
-    from groupdrl.train import load_run
+    from groupdrl.train import collapse_check, load_run
     from groupdrl.train.checkpoint import CHECKPOINT, CONFIG, load_checkpoint, read_json
 
     out_dir = Path(out_dir)
@@ -118,7 +120,21 @@ def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int 
         group = verify_group(encode, world, seed=seed)
         report["intuitive"] = intuitive_metrics(encode, world, n=n_metric, seed=seed)
     report["group"] = {"summary": _group_summary(group), "report": _jsonable(group.to_dict())}
+    report["collapse"] = collapse_check(model, world, seed=seed).to_dict()
     return report
+
+
+def compare_hparams(name: str, steps: int, quick: bool) -> dict:
+    """Hyperparameters ``groupdrl compare`` gives model ``name`` for a run of ``steps`` steps.
+
+    Schedule lengths are fitted to the run (``Model.run_fractions``: AnnealedVAE's and JointVAE's capacity
+    ramp, DisDiff's pretraining), so no model is compared in the middle of a schedule written for 10⁵
+    steps; ``--quick`` adds its own settings (``QUICK["hparams"]``).
+    """
+    from groupdrl import models
+
+    hparams = {k: max(1, round(f * steps)) for k, f in models.model_class(name).run_fractions.items()}
+    return {**hparams, **(QUICK["hparams"].get(name, {}) if quick else {})}
 
 
 def intuitive_metrics(encode, world, *, n: int, seed: int) -> dict:
@@ -161,16 +177,29 @@ def _fmt(v, spec: str = ".3f") -> str:
 
 
 def comparison_table(rows: list[dict]) -> str:
-    """Markdown table: one row per trained model, the group verdict next to MIG / DCI."""
-    head = ("| model | steps | train s | disentangled (Higgins) | equivariance err | max off-diag leakage | "
-            "D_LSBD | MIG | DCI-D |")
-    lines = [head, "|" + "---|" * 9]
+    """Markdown table: one row per trained model, the collapse flag and the group verdict next to MIG / DCI.
+
+    The verdict of a collapsed run is shown in parentheses and a note under the table says why: it
+    describes a (near) constant code, not a finding.
+    """
+    head = ("| model | steps | train s | collapsed | disentangled (Higgins) | equivariance err | "
+            "max off-diag leakage | D_LSBD | MIG | DCI-D |")
+    lines = [head, "|" + "---|" * 10]
+    notes = []
     for r in rows:
         g = (r.get("group") or {}).get("summary") or {}
         i = r.get("intuitive") or {}
-        lines.append(f"| {r['model']['name']} | {r['step']} | {r['train_s']:.0f} | {_fmt(g.get('disentangled'))} | "
-                     f"{_fmt(g.get('equivariance_error'))} | {_fmt(g.get('leakage_offdiag_max'))} | "
+        collapse = r.get("collapse") or {}
+        verdict = _fmt(g.get("disentangled"))
+        if collapse.get("collapsed"):
+            verdict = f"({verdict})"
+            notes.append(f"- {r['model']['name']}: {collapse['reason']}")
+        lines.append(f"| {r['model']['name']} | {r['step']} | {r['train_s']:.0f} | {_fmt(collapse.get('collapsed'))} | "
+                     f"{verdict} | {_fmt(g.get('equivariance_error'))} | {_fmt(g.get('leakage_offdiag_max'))} | "
                      f"{_fmt(g.get('dlsbd'))} | {_fmt(i.get('mig'))} | {_fmt(i.get('dci_disentanglement'))} |")
+    if notes:
+        lines += ["", "Collapsed runs (their verdicts and metrics describe a (near) constant code, not a finding):",
+                  *notes]
     return "\n".join(lines)
 
 
@@ -254,7 +283,7 @@ def cmd_compare(args) -> int:
 
             shutil.rmtree(run)
         print(f"== {name}: {steps} steps on {world!r}", file=sys.stderr, flush=True)
-        model = models.get(name, world, seed=args.seed, **(QUICK["hparams"].get(name, {}) if quick else {}))
+        model = models.get(name, world, seed=args.seed, **compare_hparams(name, steps, quick))
         t0 = time.perf_counter()
         fit(model, world, steps=steps, batch_size=batch, lr=args.lr, seed=args.seed, out_dir=run,
             checkpoint_every=steps, log_every=max(1, steps // 5), quiet=args.quiet, world_config=spec,

@@ -34,6 +34,9 @@ class Model(nn.Module):
 
     name: str = ""
     data: str = "observations"
+    #: Hyperparameters that are schedule lengths in training steps, with the fraction of a run each takes
+    #: when a runner fits them to its run length (``groupdrl compare``), e.g. ``{"capacity_steps": 1 / 3}``.
+    run_fractions: dict[str, float] = {}
 
     def __init__(self, world, **hparams) -> None:
         super().__init__()
@@ -141,9 +144,14 @@ def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
     return mu + torch.exp(0.5 * logvar) * eps
 
 
+def kl_normal_dims(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ_j, σ_j²) ‖ N(0, 1)) = ½ (μ_j² + σ_j² − log σ_j² − 1) per dimension j, mean over the batch: ``(d,)``."""
+    return 0.5 * (mu**2 + logvar.exp() - logvar - 1).mean(0)
+
+
 def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1), summed over dims, mean over the batch."""
-    return 0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1).mean()
+    return kl_normal_dims(mu, logvar).sum()
 
 
 class GaussianLatent:
@@ -161,6 +169,10 @@ class GaussianLatent:
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """decode(encode(x))."""
         return self.decode(self.encode(x))
+
+    def kl_per_dim(self, x: torch.Tensor) -> torch.Tensor:
+        """KL(q(z_j|x) ‖ N(0, 1)) of each latent dimension, mean over ``x``: ``(latent_dim,)`` (collapse check)."""
+        return kl_normal_dims(*self.posterior(x))
 
 
 class VAE(GaussianLatent, Model):

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from groupdrl.models._schedule import capacity, check_steps
-from groupdrl.models.base import (Model, check_likelihood, kl_normal, make_decoder, make_encoder, mean_observation,
-                                  reconstruction_loss, reparameterise)
+from groupdrl.models.base import (Model, check_likelihood, kl_normal, kl_normal_dims, make_decoder, make_encoder,
+                                  mean_observation, reconstruction_loss, reparameterise)
 
 
 def gumbel_softmax(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -60,6 +60,8 @@ class JointVAE(Model):
 
     name = "joint_vae"
     data = "observations"
+    #: ``groupdrl compare`` ramps both capacities over the first third of its run (as AnnealedVAE).
+    run_fractions = {"capacity_steps": 1 / 3}
 
     def __init__(self, world, cont_dim: int = 6, disc_dims: Sequence[int] = (3,), gamma: float = 150.0,
                  cont_capacity: float = 40.0, disc_capacity: float = 1.1, capacity_steps: int = 300_000,
@@ -106,6 +108,11 @@ class JointVAE(Model):
         mu, _, logits = self.posterior(x)
         onehots = [F.one_hot(lg.argmax(-1), lg.shape[-1]).to(mu.dtype) for lg in logits]
         return self.decode(torch.cat([mu, *onehots], 1))
+
+    def kl_per_dim(self, x: torch.Tensor) -> torch.Tensor:
+        """[KL of each continuous dimension, KL(q(c_k|x) ‖ Unif) of each discrete code], mean over ``x``."""
+        mu, logvar, logits = self.posterior(x)
+        return torch.cat([kl_normal_dims(mu, logvar), torch.stack([kl_uniform(lg) for lg in logits])])
 
     def loss(self, batch: dict, generator: torch.Generator | None = None,
              step: int | None = None) -> dict[str, torch.Tensor]:

@@ -14,6 +14,7 @@ import torch
 from groupdrl.train import ddp
 from groupdrl.train.checkpoint import (CHECKPOINT, CONFIG, METRICS, CheckpointError, load_checkpoint,
                                        save_checkpoint, write_json)
+from groupdrl.train.collapse import COLLAPSE, collapse_check, warn_if_collapsed
 from groupdrl.train.data import WorldSampler, to_device
 
 
@@ -69,7 +70,9 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
         world_config: dict | None = None, cache_bytes: int = 512 * 2**20):
     """Train ``model`` on batches drawn from ``world`` with Adam; return the trained model (unwrapped).
 
-    One backward pass of ``model.loss(batch)["loss"]`` per step. A model with several players (a GAN, a
+    One backward pass of ``model.loss(batch)["loss"]`` per step. At the end the model is checked for
+    collapse (:func:`~groupdrl.train.collapse.collapse_check`, recorded in ``collapse.json``); a collapsed
+    run raises a :class:`~groupdrl.train.collapse.CollapsedRunWarning`. A model with several players (a GAN, a
     FactorVAE discriminator) gives ``param_groups(lr)`` (Adam groups with their own lr / betas) and a
     total loss whose terms reach only their own player's parameters.
 
@@ -91,8 +94,8 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
     seed : int
         Seed of the data and noise streams.
     out_dir : path
-        Run directory (``config.json``, ``checkpoint.pt``, ``metrics.jsonl``); a directory already holding a
-        checkpoint needs ``resume=True``.
+        Run directory (``config.json``, ``checkpoint.pt``, ``metrics.jsonl``, ``collapse.json``); a directory
+        already holding a checkpoint needs ``resume=True``.
     checkpoint_every : int
         Steps between checkpoints (always one at the end), each written atomically.
     resume : bool
@@ -197,6 +200,10 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
                           file=sys.stderr, flush=True)
             if rank == 0 and (done % checkpoint_every == 0 or done == steps):
                 save_checkpoint(ckpt_path, model, optimizer, done, seed, config)
+        if rank == 0:  # a collapsed run is flagged, never silently reported
+            collapse = collapse_check(model, world, seed=seed)
+            write_json(out / COLLAPSE, collapse.to_dict())
+            warn_if_collapsed(collapse, f"{model.name} ({out})")
     finally:
         ddp.teardown(created)
     return model
