@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from groupdrl.models._schedule import capacity, check_steps
-from groupdrl.models.base import (Model, check_likelihood, kl_normal, kl_normal_dims, make_decoder, make_encoder,
-                                  mean_observation, reconstruction_loss, reparameterise)
+from groupdrl.models.base import (Model, check_likelihood, init_posterior_, kl_normal, kl_normal_dims, make_decoder,
+                                  make_encoder, mean_observation, reconstruction_loss, reparameterise, world_sample)
 
 
 def gumbel_softmax(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -84,7 +84,8 @@ class JointVAE(Model):
         self.disc_capacity = min(float(disc_capacity), sum(math.log(k) for k in self.disc_dims))
         self.likelihood = check_likelihood(likelihood, self.observation_shape)
         self.latent_dim = cont_dim + sum(self.disc_dims)
-        self.encoder = make_encoder(self.observation_shape, 2 * cont_dim + sum(self.disc_dims), hidden)
+        encoder = make_encoder(self.observation_shape, 2 * cont_dim + sum(self.disc_dims), hidden)
+        self.encoder = init_posterior_(encoder, world_sample(world), cont_dim)
         self.decoder = make_decoder(self.latent_dim, self.observation_shape, hidden)
         self.capacity_steps = check_steps(capacity_steps, "capacity_steps")
 
