@@ -14,6 +14,10 @@ from pathlib import Path
 
 import torch
 
+# verify_run lives in the sweep layer (sweeps and `groupdrl verify`/`compare` share it)
+from groupdrl.sweep.evaluate import intuitive_metrics, verify_run  # noqa: F401
+from groupdrl.sweep.evaluate import jsonable as _jsonable
+
 #: Models ``groupdrl compare`` trains when ``--models`` is not given.
 DEFAULT_COMPARE = ("beta_vae", "hae", "lsbd_vae")
 #: ``--quick``: steps, batch size, world options per built-in world and metric sample sizes (≲ 3 min, 2 cores).
@@ -43,87 +47,6 @@ def _first_line(obj) -> str:
     return (inspect.getdoc(obj) or "").strip().splitlines()[0] if inspect.getdoc(obj) else ""
 
 
-def _encoder(model, batch: int = 512):
-    """``model.encode`` as a plain function of observations: no gradients, chunked, float32 on the model's device."""
-    device = model.device
-
-    def encode(x: torch.Tensor) -> torch.Tensor:
-        x = torch.as_tensor(x)
-        with torch.no_grad():
-            return torch.cat([model.encode(c.to(device=device, dtype=torch.float32)).cpu()
-                              for c in x.split(batch)]) if len(x) else torch.zeros(0, 0)
-
-    return encode
-
-
-def _group_summary(report) -> dict:
-    """The numbers of a GroupReport the comparison table shows."""
-    import numpy as np
-
-    leak = np.asarray(report.leakage, dtype=float)
-    off = leak[~np.eye(len(leak), dtype=bool)]
-    return {"disentangled": bool(report.disentangled), "equivariance_error": _num(report.equivariance_error),
-            "leakage_offdiag_max": float(off.max()) if off.size else 0.0,
-            "dlsbd": None if report.dlsbd is None else float(report.dlsbd["value"])}
-
-
-def _num(v):
-    """A scalar or a per-factor dict/array of numbers → float (the maximum over factors) or None."""
-    import numpy as np
-
-    if v is None:
-        return None
-    if isinstance(v, dict):
-        vals = [_num(x) for x in v.values()]
-        vals = [x for x in vals if x is not None]
-        return max(vals) if vals else None
-    arr = np.asarray(v, dtype=float)
-    return float(arr.max()) if arr.size else None
-
-
-def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int = 10000, full: bool = True,
-               save: bool = True, device: str = "cpu") -> dict:
-    """Verify the trained model of a run directory; returns a report dict (JSON-ready except ``"_report"``).
-
-    ``full``: the combined report of ``groupdrl.verify.verify`` (both definitions, every intuitive metric;
-    saved to ``out_dir/report/`` as ``report.json``, ``report.md`` and PNGs when ``save``) in
-    ``report["_report"]``. Otherwise only ``verify_group`` and MIG/DCI on ``n_metric`` states (what
-    ``groupdrl compare`` shows). Either way ``report["group"]["summary"]`` holds the verdict, equivariance
-    error, largest off-diagonal leakage and D_LSBD, ``report["intuitive"]`` MIG / DCI, and
-    ``report["collapse"]`` the :func:`~groupdrl.train.collapse_check` of the model (a verdict on a
-    collapsed model is not a finding).
-    """
-    from groupdrl.train import collapse_check, load_run
-    from groupdrl.train.checkpoint import CHECKPOINT, CONFIG, load_checkpoint, read_json
-
-    out_dir = Path(out_dir)
-    config = read_json(out_dir / CONFIG)
-    step = load_checkpoint(out_dir / CHECKPOINT)["step"]
-    model, world = load_run(out_dir, world=world, device=device)
-    encode = _encoder(model)
-    report: dict = {"run": str(out_dir), "model": config["model"], "world": config["world"], "step": step,
-                    "group": None, "intuitive": None}
-    if full:
-        from groupdrl.verify import verify
-
-        combined = verify(encode, world, seed=seed,
-                          intuitive_kwargs={"n_train": n_metric, "n_test": max(1, n_metric // 2)})
-        group = combined.group
-        scores = combined.intuitive.scores
-        report["intuitive"] = {**_jsonable(scores), "disentangled": bool(combined.intuitive.disentangled)}
-        report["_report"] = combined
-        if save:
-            report["files"] = {k: str(v) for k, v in combined.save(out_dir / "report").items()}
-    else:
-        from groupdrl.verify.group import verify_group
-
-        group = verify_group(encode, world, seed=seed)
-        report["intuitive"] = intuitive_metrics(encode, world, n=n_metric, seed=seed)
-    report["group"] = {"summary": _group_summary(group), "report": _jsonable(group.to_dict())}
-    report["collapse"] = collapse_check(model, world, seed=seed).to_dict()
-    return report
-
-
 def compare_hparams(name: str, steps: int, quick: bool) -> dict:
     """Hyperparameters ``groupdrl compare`` gives model ``name`` for a run of ``steps`` steps.
 
@@ -135,37 +58,6 @@ def compare_hparams(name: str, steps: int, quick: bool) -> dict:
 
     hparams = {k: max(1, round(f * steps)) for k, f in models.model_class(name).run_fractions.items()}
     return {**hparams, **(QUICK["hparams"].get(name, {}) if quick else {})}
-
-
-def intuitive_metrics(encode, world, *, n: int, seed: int) -> dict:
-    """MIG and DCI (disentanglement, completeness, informativeness) of ``encode`` on ``n`` sampled states."""
-    from groupdrl.verify.metrics import dci, mig
-
-    gen = torch.Generator().manual_seed(seed)
-    states = world.sample_states(n, generator=gen)
-    codes = encode(world.render(states)).numpy()
-    factors = states.numpy()
-    m = mig(codes=codes, factors=factors, seed=seed)
-    d = dci(codes=codes, factors=factors, seed=seed)
-    return {"mig": m["mig"], "dci_disentanglement": d["disentanglement"], "dci_completeness": d["completeness"],
-            "dci_informativeness": d.get("informativeness_test")}
-
-
-def _jsonable(obj):
-    """numpy / torch values → plain JSON types (recursively)."""
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, torch.Tensor):
-        return _jsonable(obj.detach().cpu().numpy())
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj if obj is None or isinstance(obj, (bool, int, float, str)) else str(obj)
 
 
 def _fmt(v, spec: str = ".3f") -> str:
@@ -253,8 +145,8 @@ def cmd_worlds(args) -> int:
 
     for name in worlds.names():
         w = worlds.get(name)
-        factors = " × ".join(f"{f.name}:C{f.size}" for f in w.factors)
-        print(f"{name:12s} G = {factors}, observations {tuple(w.observation_shape)} (defaults; change with "
+        factors = " × ".join(f"{f.name}:{worlds.factor_label(f)}" for f in w.factors)
+        print(f"{name:16s} G = {factors}, observations {tuple(w.observation_shape)} (defaults; change with "
               f"--world-set)")
     return 0
 
@@ -262,6 +154,8 @@ def cmd_worlds(args) -> int:
 def cmd_compare(args) -> int:
     from groupdrl import models
     from groupdrl.train import fit
+    from groupdrl.train.checkpoint import read_json
+    from groupdrl.train.collapse import COLLAPSE
 
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     for name in names:
@@ -291,12 +185,71 @@ def cmd_compare(args) -> int:
         train_s = time.perf_counter() - t0
         report = verify_run(run, world=world, seed=args.seed, n_metric=n_metric, full=False)
         report["train_s"] = train_s
+        report["collapse"] = read_json(run / COLLAPSE)  # fit's collapse check of the trained model
         rows.append(report)
     table = comparison_table(rows)
     (out / "compare.md").write_text(f"world: {spec}\n\n{table}\n")
     (out / "compare.json").write_text(json.dumps(_jsonable(rows), indent=2))
     print(table)
     print(f"\n(runs, compare.md and compare.json in {out}; `groupdrl verify {out}/<model>` gives the full report)")
+    return 0
+
+
+def _names(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _sweep_grid(args):
+    """The grid of ``groupdrl sweep``: from ``--config``, or from the grid flags (not both)."""
+    from groupdrl.sweep import grid_from_dict, load_grid
+
+    flags = {"--models": args.models, "--worlds": args.worlds, "--seeds": args.seeds, "--set": args.set,
+             "--grid": args.grid, "--world-set": args.world_set, "--world-grid": args.world_grid,
+             "--steps": args.steps, "--batch-size": args.batch_size, "--lr": args.lr,
+             "--checkpoint-every": args.checkpoint_every, "--n-metric": args.n_metric, "--light": args.light or None}
+    if args.config:
+        given = [k for k, v in flags.items() if v is not None]
+        if given:
+            raise ValueError(f"--config: the grid comes from {args.config}; set {given} there, not as flags")
+        return load_grid(args.config)
+    for flag in ("--models", "--worlds"):
+        if not flags[flag]:
+            raise ValueError(f"{flag}: required without --config (comma-separated names)")
+    try:
+        seeds = [int(s) for s in _names(args.seeds or "0")]
+    except ValueError:
+        raise ValueError(f"--seeds: expected comma-separated ints, got {args.seeds!r}") from None
+    hp, hp_grid = parse_assignments(args.set, "--set"), parse_assignments(args.grid, "--grid")
+    wo, wo_grid = parse_assignments(args.world_set, "--world-set"), parse_assignments(args.world_grid, "--world-grid")
+    fit = {k: v for k, v in (("steps", args.steps), ("batch_size", args.batch_size), ("lr", args.lr),
+                             ("checkpoint_every", args.checkpoint_every)) if v is not None}
+    verify = {k: v for k, v in (("n_metric", args.n_metric), ("full", False if args.light else None)) if v is not None}
+    return grid_from_dict({"models": [{"name": m, "hparams": hp, "grid": hp_grid} for m in _names(args.models)],
+                           "worlds": [{"name": w, "options": wo, "grid": wo_grid} for w in _names(args.worlds)],
+                           "seeds": seeds, "fit": fit, "verify": verify}, where="flags")
+
+
+def cmd_sweep(args) -> int:
+    from groupdrl.sweep import run_sweep
+
+    summary = run_sweep(_sweep_grid(args), args.out, backend=args.backend, address=args.address,
+                        cpus=args.cpus_per_task, gpus=args.gpus_per_task, num_cpus=args.num_cpus,
+                        max_retries=args.max_retries, save_report=not args.no_save, progress_every=args.progress_every)
+    print(f"{len(summary.results)} runs done ({summary.skipped} were already), {len(summary.failed)} failed, in "
+          f"{summary.elapsed_s:.0f} s: {summary.out}")
+    for f in summary.failed:
+        print(f"  failed: {f['name']}: {f['error']}: {f['message'][:300]}")
+    if summary.failed:
+        print("(tracebacks in RUN/errors.jsonl; run the same command again to resume the failed runs)")
+    print(f"`groupdrl report {summary.out}` aggregates the runs")
+    return 0 if summary.ok else 1
+
+
+def cmd_report(args) -> int:
+    from groupdrl.sweep import report
+
+    paths = report(args.sweep_dir, args.out, n_boot=args.n_boot, seed=args.seed, figures=not args.no_figures)
+    print("written: " + ", ".join(str(p) for p in paths.values()))
     return 0
 
 
@@ -325,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  groupdrl compare --world flatland --quick      train beta_vae, hae, lsbd_vae briefly and compare\n"
                "  groupdrl train hae --world flatland --steps 2000 --out runs/hae\n"
                "  groupdrl verify runs/hae\n"
+               "  groupdrl sweep --models beta_vae,hae --worlds flatland --seeds 0,1,2 --out runs/study\n"
                "  groupdrl models | groupdrl worlds | groupdrl demo")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -387,6 +341,62 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--n-metric", type=int, default=None, help="states for MIG/DCI (default 10000, --quick 2000)")
     sp.set_defaults(func=cmd_compare)
 
+    sp = sub.add_parser("sweep", formatter_class=fmt, help="train and verify a grid of runs as Ray tasks",
+                        description="Train and verify every point of a grid (models × worlds × world options × "
+                                    "hyperparameters × seeds), each in its own run directory OUT/<point>, as Ray "
+                                    "tasks on a local Ray (default) or a cluster (--address), or one after another "
+                                    "(--backend local). Finished runs are skipped, killed ones resume from their "
+                                    "checkpoint, failures are kept in RUN/errors.jsonl: run the same command again "
+                                    "to finish a sweep. The grid comes from a TOML/YAML file (--config; see "
+                                    "groupdrl.sweep.grid) or from the flags below.",
+                        epilog="examples:\n  groupdrl sweep --models beta_vae,hae --worlds flatland "
+                               "--world-set image_size=16 --seeds 0,1,2 --steps 600 --out runs/study\n"
+                               "  groupdrl sweep --config study.toml --out runs/study --cpus-per-task 2\n"
+                               "  groupdrl report runs/study")
+    sp.add_argument("--out", required=True, help="sweep directory (one run directory per grid point)")
+    sp.add_argument("--config", help="grid file (TOML, or YAML with PyYAML); excludes the grid flags")
+    g = sp.add_argument_group("grid flags (without --config)")
+    g.add_argument("--models", help="comma-separated model names")
+    g.add_argument("--worlds", help="comma-separated built-in world names")
+    g.add_argument("--seeds", help="comma-separated seeds (default 0)")
+    g.add_argument("--set", action="append", metavar="KEY=VALUE", help="hyperparameter of every model, repeatable")
+    g.add_argument("--grid", action="append", metavar="KEY=[V1,V2]", help="hyperparameter axis, repeatable")
+    g.add_argument("--world-set", action="append", metavar="KEY=VALUE", help="world option, repeatable")
+    g.add_argument("--world-grid", action="append", metavar="KEY=[V1,V2]", help="world option axis, repeatable")
+    g.add_argument("--steps", type=int, help="steps per run (default 2000)")
+    g.add_argument("--batch-size", type=int, help="batch size (default 64)")
+    g.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
+    g.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")
+    g.add_argument("--n-metric", type=int, help="states of the intuitive metrics (default 10000)")
+    g.add_argument("--light", action="store_true", help="verify_group + MIG/DCI only (no FactorVAE/BetaVAE/SAP)")
+    e = sp.add_argument_group("execution")
+    e.add_argument("--backend", choices=("ray", "local"), default="ray",
+                   help="ray (default: tasks on a local Ray or --address) or local (one run after another)")
+    e.add_argument("--address", help="an existing Ray cluster, e.g. auto or ray://HOST:10001 (OUT on a file system "
+                                     "every node sees; groupdrl installed there)")
+    e.add_argument("--cpus-per-task", type=int, help="CPUs (torch threads) per run (default: the grid's, 1)")
+    e.add_argument("--gpus-per-task", type=float, help="GPUs per run, fractions share one (default 0: CPU)")
+    e.add_argument("--num-cpus", type=int, help="CPUs of the local Ray (default: all)")
+    e.add_argument("--max-retries", type=int, default=0,
+                   help="Ray retries of a run whose worker died, each resuming its checkpoint (default 0)")
+    e.add_argument("--no-save", action="store_true", help="no per-run report/ (md, json, png)")
+    e.add_argument("--progress-every", type=float, default=30.0, help="seconds between progress lines (default 30)")
+    sp.set_defaults(func=cmd_sweep)
+
+    sp = sub.add_parser("report", formatter_class=fmt, help="aggregate a sweep into tables and figures",
+                        description="Aggregate every run of a sweep directory: runs.csv, report.json and report.md "
+                                    "(per model the scores over seeds, the variance due to model, hyperparameters "
+                                    "and seed, Spearman's rank correlation of the group-theory scores with each "
+                                    "intuitive metric with a bootstrap interval) and figures scores.png, "
+                                    "variance.png, spearman.png.",
+                        epilog="example:\n  groupdrl report runs/study")
+    sp.add_argument("sweep_dir", help="directory written by `groupdrl sweep`")
+    sp.add_argument("--out", help="where to write (default SWEEP_DIR/report)")
+    sp.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    sp.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    sp.add_argument("--no-figures", action="store_true", help="tables only")
+    sp.set_defaults(func=cmd_report)
+
     sp = sub.add_parser("models", help="list the models", description="List the registered models, the data "
                         "each trains on and its paper.")
     sp.set_defaults(func=cmd_models)
@@ -409,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as err:
+    except (ValueError, TypeError, OSError) as err:  # a user's mistake; OSError: paths (FileExistsError, …)
         print(f"groupdrl {args.command}: error: {err}", file=sys.stderr)
         return 2
     except RuntimeError as err:  # CheckpointError, TrainingDiverged (FloatingPointError is an ArithmeticError)

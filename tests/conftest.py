@@ -22,6 +22,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # one intra-op thread per xdist worker: two workers on two cores, no oversubscription
     torch.set_num_threads(1)
+    # numpy's BLAS as well: two OpenBLAS threads per worker made small SVDs ~200× slower under load
+    import numpy  # noqa: F401 (load the BLAS before limiting it)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
 
 @pytest.fixture(autouse=True)

@@ -29,32 +29,36 @@ class Cyclic(OrderNGroup):
     def validate(self, a, name: str = "g") -> None:
         check_int_batch(a, name, (), (self.n,))
 
-    def identity(self, n: int = 1) -> torch.Tensor:
+    def _identity(self, n: int) -> torch.Tensor:
         return torch.zeros(n, dtype=torch.long)
 
-    def compose(self, a, b):
+    def _compose(self, a, b):
         return torch.remainder(a.long() + b.long(), self.n)
 
-    def inverse(self, a):
+    def _inverse(self, a):
         return torch.remainder(-a.long(), self.n)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def _sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
         return torch.randint(self.n, (n,), generator=generator)
 
     def generators(self) -> torch.Tensor:
         return torch.tensor([1 % self.n], dtype=torch.long)
 
-    def equal(self, a, b, atol: float = 1e-6) -> torch.Tensor:
+    def _equal(self, a, b, atol: float) -> torch.Tensor:
         return a.long() == b.long()
 
     def elements(self) -> torch.Tensor:
         return torch.arange(self.n)
 
-    def index(self, a) -> torch.Tensor:
+    def _index(self, a) -> torch.Tensor:
         return a.long()
 
     def angle(self, a) -> torch.Tensor:
         """The rotation angle ``2πk/n`` of each element (float64)."""
+        self.validate(a, "a")
+        return self._angle(a)
+
+    def _angle(self, a) -> torch.Tensor:
         return a.to(torch.float64) * (2 * math.pi / self.n)
 
     def irreps(self) -> list[Representation]:
@@ -88,5 +92,5 @@ class Cyclic(OrderNGroup):
                 self, lambda g, dtype: scalar((1 - 2 * (g.long() % 2)).to(dtype)), 1, f"irrep:{k}"
             )
         return Representation(
-            self, lambda g, dtype: rotation_2d(self.angle(g) * k).to(dtype), 2, f"irrep:{k}"
+            self, lambda g, dtype: rotation_2d(self._angle(g) * k).to(dtype), 2, f"irrep:{k}"
         )

@@ -31,34 +31,34 @@ class Dihedral(OrderNGroup):
     def validate(self, a, name: str = "g") -> None:
         check_int_batch(a, name, (2,), (2, self.n))
 
-    def identity(self, n: int = 1) -> torch.Tensor:
+    def _identity(self, n: int) -> torch.Tensor:
         return torch.zeros(n, 2, dtype=torch.long)
 
-    def compose(self, a, b):
+    def _compose(self, a, b):
         a, b = a.long(), b.long()
         sign = 1 - 2 * a[:, 0]
         rot = torch.remainder(a[:, 1] + sign * b[:, 1], self.n)
         return torch.stack([(a[:, 0] + b[:, 0]) % 2, rot], 1)
 
-    def inverse(self, a):
+    def _inverse(self, a):
         a = a.long()
         rot = torch.where(a[:, 0] == 1, a[:, 1], torch.remainder(-a[:, 1], self.n))
         return torch.stack([a[:, 0], rot], 1)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def _sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
         return self.elements()[torch.randint(2 * self.n, (n,), generator=generator)]
 
     def generators(self) -> torch.Tensor:
         return torch.tensor([[0, 1 % self.n], [1, 0]], dtype=torch.long)
 
-    def equal(self, a, b, atol: float = 1e-6) -> torch.Tensor:
+    def _equal(self, a, b, atol: float) -> torch.Tensor:
         return (a.long() == b.long()).all(1)
 
     def elements(self) -> torch.Tensor:
         flips = torch.arange(2).repeat_interleave(self.n)
         return torch.stack([flips, torch.arange(self.n).repeat(2)], 1)
 
-    def index(self, a) -> torch.Tensor:
+    def _index(self, a) -> torch.Tensor:
         a = a.long()
         return a[:, 0] * self.n + a[:, 1]
 
@@ -97,8 +97,8 @@ class Dihedral(OrderNGroup):
 
             def regular(g, dtype):
                 m = len(g)
-                prod = self.compose(g.repeat_interleave(n2, 0), elems.repeat(m, 1))
-                rows = self.index(prod).reshape(m, n2)
+                prod = self._compose(g.repeat_interleave(n2, 0), elems.repeat(m, 1))
+                rows = self._index(prod).reshape(m, n2)
                 return torch.nn.functional.one_hot(rows, n2).to(dtype).transpose(1, 2)
 
             return Representation(self, regular, n2, "regular")

@@ -51,60 +51,66 @@ class Product(Group):
 
     # ---- group law ----------------------------------------------------------------------
     def validate(self, a, name: str = "g") -> None:
+        """A dict holding exactly the factor names, each a valid batch of its factor, all of one size."""
         if not isinstance(a, dict):
             raise TypeError(f"{name}: expected a dict {{factor name: elements}} for {self!r}, got {type(a).__name__}")
-        if list(a) != list(self.factors):
-            unknown = [k for k in a if k not in self.factors]
-            if unknown:
-                raise ValueError(f"{name}: unknown factor name(s) {unknown}; factors are {list(self.factors)}")
-            if set(a) != set(self.factors):
-                missing = [k for k in self.factors if k not in a]
-                raise ValueError(f"{name}: missing factor(s) {missing}")
-        sizes = set()
+        unknown = [k for k in a if k not in self.factors]
+        if unknown:
+            raise ValueError(f"{name}: unknown factor name(s) {unknown}; factors are {list(self.factors)}")
+        missing = [k for k in self.factors if k not in a]
+        if missing:
+            raise ValueError(f"{name}: missing factor(s) {missing}; factors are {list(self.factors)}")
+        sizes = {}
         for k, g in self.factors.items():
             g.validate(a[k], f"{name}[{k!r}]")
-            sizes.add(g.batch_size(a[k]))
-        if len(sizes) > 1:
-            raise ValueError(f"{name}: factor batches have different sizes {sorted(sizes)}")
+            sizes[k] = g._batch_size(a[k])
+        if len(set(sizes.values())) > 1:
+            raise ValueError(f"{name}: factor batches have different sizes {sizes}")
 
-    def batch_size(self, a: Elements) -> int:
+    def _batch_size(self, a: Elements) -> int:
         k, g = next(iter(self.factors.items()))
-        return g.batch_size(a[k])
+        return g._batch_size(a[k])
 
-    def take(self, a: Elements, idx: torch.Tensor) -> Elements:
-        return self._map(lambda g, x: g.take(x, idx), a)
+    def _take(self, a: Elements, idx: torch.Tensor) -> Elements:
+        return self._map(lambda g, x: g._take(x, idx), a)
 
-    def cat(self, batches: list[Elements]) -> Elements:
-        return {k: g.cat([b[k] for b in batches]) for k, g in self.factors.items()}
+    def _cat(self, batches: list[Elements]) -> Elements:
+        return {k: g._cat([b[k] for b in batches]) for k, g in self.factors.items()}
 
-    def identity(self, n: int = 1) -> Elements:
-        return {k: g.identity(n) for k, g in self.factors.items()}
+    def _identity(self, n: int) -> Elements:
+        return {k: g._identity(n) for k, g in self.factors.items()}
 
-    def compose(self, a: Elements, b: Elements) -> Elements:
-        return self._map(lambda g, x, y: g.compose(x, y), a, b)
+    def _compose(self, a: Elements, b: Elements) -> Elements:
+        return self._map(lambda g, x, y: g._compose(x, y), a, b)
 
-    def inverse(self, a: Elements) -> Elements:
-        return self._map(lambda g, x: g.inverse(x), a)
+    def _check_pair(self, a: Elements, b: Elements) -> None:
+        super()._check_pair(a, b)
+        for k, g in self.factors.items():
+            if isinstance(a[k], torch.Tensor) and a[k].device != b[k].device:
+                raise ValueError(f"b[{k!r}]: on device {b[k].device}, a[{k!r}] on {a[k].device}")
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> Elements:
-        return {k: g.sample(n, generator=generator) for k, g in self.factors.items()}
+    def _inverse(self, a: Elements) -> Elements:
+        return self._map(lambda g, x: g._inverse(x), a)
+
+    def _sample(self, n: int, generator: torch.Generator | None) -> Elements:
+        return {k: g._sample(n, generator) for k, g in self.factors.items()}
 
     def embed(self, name: str, elems) -> Elements:
         """Elements of the subgroup G_name: ``elems`` in factor ``name``, identity elsewhere."""
         group = self.factor(name)
         group.validate(elems, "elems")
-        n = group.batch_size(elems)
-        return {k: (elems if k == name else g.identity(n)) for k, g in self.factors.items()}
+        n = group._batch_size(elems)
+        return {k: (elems if k == name else g._identity(n)) for k, g in self.factors.items()}
 
     def generators(self) -> Elements:
-        return self.cat([self.embed(k, g.generators()) for k, g in self.factors.items()])
+        return self._cat([self.embed(k, g.generators()) for k, g in self.factors.items()])
 
     def generator_factors(self) -> list[str]:
         """The factor each entry of ``generators()`` belongs to."""
-        return [k for k, g in self.factors.items() for _ in range(g.batch_size(g.generators()))]
+        return [k for k, g in self.factors.items() for _ in range(g._batch_size(g.generators()))]
 
-    def equal(self, a: Elements, b: Elements, atol: float = 1e-6) -> torch.Tensor:
-        eqs = [g.equal(a[k], b[k], atol) for k, g in self.factors.items()]
+    def _equal(self, a: Elements, b: Elements, atol: float) -> torch.Tensor:
+        eqs = [g._equal(a[k], b[k], atol) for k, g in self.factors.items()]
         return torch.stack(eqs, 0).all(0)
 
     # ---- finite products -----------------------------------------------------------------
@@ -122,14 +128,12 @@ class Product(Group):
             raise ValueError(f"elements: {self!r} is not finite")
         idx = torch.cartesian_prod(*[torch.arange(g.order) for g in self.factors.values()])
         idx = idx.reshape(-1, len(self.factors))
-        return {k: g.take(g.elements(), idx[:, i]) for i, (k, g) in enumerate(self.factors.items())}
+        return {k: g._take(g.elements(), idx[:, i]) for i, (k, g) in enumerate(self.factors.items())}
 
-    def index(self, a: Elements) -> torch.Tensor:
-        if not self.is_finite:
-            raise ValueError(f"index: {self!r} is not finite")
-        out = torch.zeros(self.batch_size(a), dtype=torch.long)
+    def _index(self, a: Elements) -> torch.Tensor:
+        out = torch.zeros(self._batch_size(a), dtype=torch.long)
         for k, g in self.factors.items():
-            out = out * g.order + g.index(a[k])
+            out = out * g.order + g._index(a[k]).cpu()
         return out
 
     # ---- representations -----------------------------------------------------------------

@@ -10,7 +10,9 @@ from groupdrl.groups.representation import Representation, _block_diag, rotation
 
 
 class Torus(TensorGroup):
-    """T^k = SO(2)^k; a batch of elements is a float tensor ``(m, k)`` of angles in ``[0, 2π)``.
+    """T^k = SO(2)^k; a batch of elements is a float tensor ``(m, k)`` of angles.
+
+    Any finite angle is an element (read modulo 2π); results of the group law lie in ``[0, 2π)``.
 
     Real irreps: ``irrep:(w_1,…,w_k)`` = ``R(Σ w_i θ_i)`` (2-D, 1-D trivial when w = 0);
     ``standard`` = ⊕_i ``R(θ_i)``. A disentangled representation uses only irreps with one
@@ -36,23 +38,23 @@ class Torus(TensorGroup):
     def validate(self, a, name: str = "g") -> None:
         check_float_batch(a, name, self._shape())
 
-    def identity(self, n: int = 1) -> torch.Tensor:
+    def _identity(self, n: int) -> torch.Tensor:
         return torch.zeros((n, *self._shape()))
 
-    def compose(self, a, b):
+    def _compose(self, a, b):
         return torch.remainder(a + b, 2 * math.pi)
 
-    def inverse(self, a):
+    def _inverse(self, a):
         return torch.remainder(-a, 2 * math.pi)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def _sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
         return torch.rand((n, *self._shape()), generator=generator) * (2 * math.pi)
 
     def generators(self) -> torch.Tensor:
         # rotation by 1 rad (an irrational turn) generates a dense subgroup of each circle
         return torch.eye(self.k).reshape(self.k, *self._shape())
 
-    def equal(self, a, b, atol: float = 1e-6) -> torch.Tensor:
+    def _equal(self, a, b, atol: float) -> torch.Tensor:
         d = angle_diff(self._angles(a), self._angles(b))
         return (d <= atol).all(1)
 
@@ -95,7 +97,7 @@ class Torus(TensorGroup):
 
 
 class SO2(Torus):
-    """SO(2); a batch of elements is a float tensor ``(m,)`` of angles in ``[0, 2π)``.
+    """SO(2); a batch of elements is a float tensor ``(m,)`` of finite angles (read modulo 2π).
 
     Real irreps: ``irrep:0`` trivial, ``irrep:k`` = ``R(kθ)`` (2-D); ``standard`` = ``irrep:1``.
     """

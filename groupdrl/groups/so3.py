@@ -54,53 +54,66 @@ class SO3(TensorGroup):
         return so3_group()
 
     def validate(self, a, name: str = "g") -> None:
+        """Finite ``(n, 3, 3)`` float matrices with ``det R > 0`` and ``max |R Rᵀ − I| <= √ε`` (3.5e-4, the
+        float32 ε, also for float64 matrices that were float32 before; half precision: its own ε): thousands
+        of float32 compositions' rounding, far below any non-rotation a user would pass by mistake."""
         check_float_batch(a, name, (3, 3))
         if a.numel():
-            a64 = a.to(torch.float64)
-            err = (a64 @ a64.transpose(1, 2) - torch.eye(3, dtype=torch.float64)).abs().amax()
-            tol = 1e-3 if a.dtype in (torch.float16, torch.bfloat16, torch.float32) else 1e-8
-            if float(err) > tol or bool((torch.linalg.det(a64) < 0).any()):
-                raise ValueError(f"{name}: not rotation matrices (max |R Rᵀ - I| = {float(err):.2e}, need det +1)")
+            # in the input's precision (at least float32): its rounding, ~1e-7, is far below the tolerance
+            r = a if a.dtype in (torch.float32, torch.float64) else a.float()
+            err = float((r @ r.transpose(1, 2) - torch.eye(3, dtype=r.dtype, device=r.device)).abs().amax())
+            tol = max(torch.finfo(a.dtype).eps, torch.finfo(torch.float32).eps) ** 0.5
+            det = (torch.linalg.cross(r[:, 0], r[:, 1], dim=-1) * r[:, 2]).sum(-1)
+            if err > tol or bool((det <= 0).any()):
+                raise ValueError(f"{name}: not rotation matrices (max |R Rᵀ - I| = {err:.2e}, tolerance {tol:.1e} "
+                                 f"for {a.dtype}; det must be +1)")
 
-    def identity(self, n: int = 1) -> torch.Tensor:
+    def _identity(self, n: int) -> torch.Tensor:
         return torch.eye(3).expand(n, 3, 3).clone()
 
-    def compose(self, a, b):
-        return a @ b
+    def _compose(self, a, b):
+        dtype = torch.promote_types(a.dtype, b.dtype)
+        return a.to(dtype) @ b.to(dtype)
 
-    def inverse(self, a):
+    def _inverse(self, a):
         return a.transpose(-1, -2)
 
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def _sample(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
         return quaternion_to_matrix(torch.randn(n, 4, generator=generator))
 
     def generators(self) -> torch.Tensor:
         # rotations by 1 rad about x and about y generate a dense subgroup of SO(3)
         return self.exp(torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
 
-    def equal(self, a, b, atol: float = 1e-6) -> torch.Tensor:
+    def _equal(self, a, b, atol: float) -> torch.Tensor:
         return (a.to(torch.float64) - b.to(torch.float64)).abs().flatten(1).amax(1) <= atol
 
     # ---- geometry -------------------------------------------------------------------------
     def exp(self, w: torch.Tensor) -> torch.Tensor:
         """Axis-angle ``(n, 3)`` -> rotation matrices, ``exp(ŵ)`` (Rodrigues; differentiable)."""
+        check_float_batch(w, "w", (3,))
         return torch.linalg.matrix_exp(hat(w))
 
     def log(self, r: torch.Tensor) -> torch.Tensor:
         """Rotation matrices -> axis-angle ``(n, 3)`` with angle in [0, π] (geomstats)."""
+        self.validate(r, "r")
         so3 = _geomstats.special_orthogonal_3()
-        mats = so3.log(_geomstats.to_backend(r), _geomstats.to_backend(self.identity(len(r)).to(r)))
+        mats = so3.log(_geomstats.to_backend(r), _geomstats.to_backend(self._identity(len(r)).to(r)))
         mats = _geomstats.from_backend(mats, r)
         return torch.stack([mats[:, 2, 1], mats[:, 0, 2], mats[:, 1, 0]], -1)
 
     def distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Geodesic distance ``‖log(aᵀ b)‖`` (rotation angle between a and b, in [0, π])."""
+        self._check_pair(a, b)
         so3 = _geomstats.special_orthogonal_3()
         d = so3.metric.dist(_geomstats.to_backend(a), _geomstats.to_backend(b))
         return _geomstats.from_backend(d, a).reshape(-1)
 
     def frechet_mean(self, r: torch.Tensor) -> torch.Tensor:
-        """Fréchet (Karcher) mean of a batch of rotations, ``(3, 3)`` (geomstats)."""
+        """Fréchet (Karcher) mean of a non-empty batch of rotations, ``(3, 3)`` (geomstats)."""
+        self.validate(r, "r")
+        if len(r) == 0:
+            raise ValueError("r: the Fréchet mean of an empty batch is undefined")
         with _geomstats.keep_default_dtype():
             from geomstats.learning.frechet_mean import FrechetMean
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import torch
 
+from groupdrl._checks import check_int
 from groupdrl.models.base import DATA_KINDS, VAE, Model
+from groupdrl.models.hparams import Range, check_hparams
 from groupdrl.models.beta_vae import BetaVAE
 from groupdrl.models.equivariant_vae import EquivariantVAE
 from groupdrl.models.forward_vae import ForwardVAE
@@ -51,8 +53,8 @@ def get(name: str, world, *, seed: int = 0, **hparams) -> Model:
     ``get(config["name"], world, **config["hparams"])`` rebuilds a model from its JSON ``config``.
     """
     cls = model_class(name)
-    if not isinstance(seed, int):
-        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    seed = check_int(seed, "seed", -(2**63), 2**64 - 1)
+    check_hparams(cls, hparams)  # before anything is built: --set beta=nan is refused naming beta
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
@@ -63,4 +65,4 @@ def get(name: str, world, *, seed: int = 0, **hparams) -> Model:
 
 __all__ = ["DATA_KINDS", "VAE", "Model", "BetaVAE", "EquivariantVAE", "ForwardVAE", "HAE", "LSBDVAE", "Quessard",
            "AnnealedVAE", "BetaTCVAE", "DIPVAEI", "DIPVAEII", "DisDiff", "FactorVAE", "InfoGAN", "JointVAE",
-           "RFVAE", "get", "model_class", "names"]
+           "RFVAE", "Range", "get", "model_class", "names"]

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from groupdrl.models.base import VAE, reparameterise
+from groupdrl.models.hparams import WIDTHS
 
 #: Adam betas of the discriminator (Kim & Mnih 2018; disentanglement_lib).
 DISCRIMINATOR_BETAS = (0.5, 0.9)
@@ -75,6 +76,8 @@ class DiscriminatorVAE(VAE):
     Parameters beyond :class:`~groupdrl.models.base.VAE`: ``disc_hidden`` (hidden widths of the
     :class:`Discriminator`).
     """
+
+    hparam_ranges = {"disc_hidden": WIDTHS}
 
     def __init__(self, world, latent_dim: int, hidden: Sequence[int], likelihood: str, disc_hidden: Sequence[int],
                  **hparams) -> None:

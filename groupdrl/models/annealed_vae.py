@@ -7,6 +7,7 @@ import torch
 
 from groupdrl.models._schedule import capacity, check_steps
 from groupdrl.models.base import VAE
+from groupdrl.models.hparams import COUNT, NONNEGATIVE
 
 
 class AnnealedVAE(VAE):
@@ -32,6 +33,7 @@ class AnnealedVAE(VAE):
     """
 
     name = "annealed_vae"
+    hparam_ranges = {"gamma": NONNEGATIVE, "c_max": NONNEGATIVE, "capacity_steps": COUNT}
     data = "observations"
     #: ``groupdrl compare`` ramps C over the first third of its run (disentanglement_lib: 100k of 300k steps).
     run_fractions = {"capacity_steps": 1 / 3}

@@ -14,6 +14,8 @@ Every model is an ``nn.Module`` built for a :class:`~groupdrl.worlds.World` with
 """
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Sequence
 
 import torch
@@ -22,6 +24,7 @@ from torch import nn
 
 from groupdrl.groups import Cyclic, Representation
 from groupdrl.groups.representation import rotation_2d
+from groupdrl.models.hparams import COUNT, Range, WIDTHS, check_hparams
 from groupdrl.nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from groupdrl.nn.conv import MIN_IMAGE_SIZE
 
@@ -37,9 +40,18 @@ class Model(nn.Module):
     #: Hyperparameters that are schedule lengths in training steps, with the fraction of a run each takes
     #: when a runner fits them to its run length (``groupdrl compare``), e.g. ``{"capacity_steps": 1 / 3}``.
     run_fractions: dict[str, float] = {}
+    #: Valid ranges of numeric hyperparameters (:mod:`groupdrl.models.hparams`), merged along the hierarchy.
+    hparam_ranges: dict[str, Range] = {}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """Check ``hparam_ranges`` on the arguments as given, before a subclass's ``__init__`` converts them."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            cls.__init__ = _checked_init(cls, cls.__init__)
 
     def __init__(self, world, **hparams) -> None:
         super().__init__()
+        check_factors(world, type(self).__name__, self.data)
         self.observation_shape = tuple(int(s) for s in world.observation_shape)
         self.factor_names = tuple(world.factor_names)
         self.factor_sizes = tuple(int(s) for s in world.sizes)
@@ -71,6 +83,39 @@ class Model(nn.Module):
     def forward(self, batch: dict, generator: torch.Generator | None = None,
                 step: int | None = None) -> dict[str, torch.Tensor]:
         return self.loss(batch, generator, step)
+
+
+def _checked_init(cls: type, init):
+    """``init`` preceded by :func:`~groupdrl.models.hparams.check_hparams` on its bound keyword arguments."""
+    signature = inspect.signature(init)
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs) -> None:
+        try:
+            bound = signature.bind(self, *args, **kwargs).arguments
+        except TypeError:  # a wrong call: the constructor's own error says what is wrong
+            return init(self, *args, **kwargs)
+        given = {k: v for k, v in bound.items() if k not in ("self", "world")}
+        for name, p in signature.parameters.items():
+            if p.kind is inspect.Parameter.VAR_KEYWORD:
+                given.update(given.pop(name, {}))
+        check_hparams(cls, given)
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+def check_factors(world, model: str, data: str) -> None:
+    """Refuse, at build time, a world whose factors the model cannot handle.
+
+    Every model needs finite factors (it is given their sizes); a model that consumes group elements
+    (``data`` other than ``"observations"``) reads them as cyclic shifts, so it needs cyclic factors.
+    """
+    bad = [f"{f.name} ({f.group!r})" for f in world.factors
+           if not f.is_finite or (data != "observations" and not isinstance(f.group, Cyclic))]
+    if bad:
+        need = "finite factors" if data == "observations" else "cyclic factors (it reads group elements as shifts)"
+        raise ValueError(f"world: {model} handles {need}; world {world.name!r} has {', '.join(bad)}")
 
 
 # ---- observations: encoder / decoder / reconstruction ----------------------------------------------
@@ -218,6 +263,8 @@ class VAE(GaussianLatent, Model):
     ``q(z|x) = N(μ(x), diag σ²(x))`` from :func:`make_encoder` (width ``2 · latent_dim``, initialised on
     the world by :func:`init_posterior_`), a decoder from :func:`make_decoder`, the standard normal prior.
     """
+
+    hparam_ranges = {"latent_dim": COUNT, "hidden": WIDTHS}
 
     def __init__(self, world, latent_dim: int, hidden: Sequence[int], likelihood: str, **hparams) -> None:
         super().__init__(world, latent_dim=latent_dim, hidden=list(hidden), likelihood=likelihood, **hparams)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from groupdrl.models.base import VAE, reconstruction_loss, reparameterise
+from groupdrl.models.hparams import NONNEGATIVE, Range
 
 ESTIMATORS = ("mws", "mss")
 
@@ -88,6 +89,8 @@ class BetaTCVAE(VAE):
     """
 
     name = "beta_tcvae"
+    hparam_ranges = {"beta": NONNEGATIVE, "alpha": NONNEGATIVE, "gamma": NONNEGATIVE,
+                     "dataset_size": Range(1, integer=True, optional=True)}
     data = "observations"
 
     def __init__(self, world, latent_dim: int = 10, beta: float = 6.0, alpha: float = 1.0, gamma: float = 1.0,

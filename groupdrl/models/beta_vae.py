@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import torch
 
 from groupdrl.models.base import VAE
+from groupdrl.models.hparams import NONNEGATIVE
 
 
 class BetaVAE(VAE):
@@ -26,6 +27,7 @@ class BetaVAE(VAE):
     """
 
     name = "beta_vae"
+    hparam_ranges = {"beta": NONNEGATIVE}
     data = "observations"
 
     def __init__(self, world, latent_dim: int = 10, beta: float = 4.0, hidden: Sequence[int] = (256, 256),

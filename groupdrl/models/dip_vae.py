@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from groupdrl.models.base import VAE, kl_normal, reconstruction_loss, reparameterise
+from groupdrl.models.hparams import NONNEGATIVE, Range
 
 
 def batch_covariance(mu: torch.Tensor) -> torch.Tensor:
@@ -29,6 +30,7 @@ class DIPVAE(VAE):
     """
 
     variant = ""
+    hparam_ranges = {"lambda_od": NONNEGATIVE, "lambda_d": Range(0.0, optional=True)}
     #: λ_d = lambda_d_factor · λ_od when ``lambda_d`` is not given.
     lambda_d_factor = 1.0
 

@@ -12,6 +12,7 @@ from torch import nn
 from groupdrl.models._discriminator import frozen_call
 from groupdrl.models._schedule import check_step
 from groupdrl.models.base import Model, is_image, make_encoder
+from groupdrl.models.hparams import COUNT, NONNEGATIVE, Range, WIDTHS
 from groupdrl.nn import MLP
 
 
@@ -119,6 +120,10 @@ class DisDiff(Model):
     """
 
     name = "disdiff"
+    hparam_ranges = {"n_units": COUNT, "unit_dim": COUNT, "lambda_d": NONNEGATIVE,
+                     "pretrain_steps": Range(0, integer=True), "timesteps": COUNT, "width": COUNT, "hidden": WIDTHS,
+                     "beta_start": Range(0.0, 1.0, open_low=True, open_high=True),
+                     "beta_end": Range(0.0, 1.0, open_low=True, open_high=True)}
     data = "observations"
 
     def __init__(self, world, n_units: int = 6, unit_dim: int = 8, lambda_d: float = 0.05,

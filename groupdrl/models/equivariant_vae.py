@@ -6,6 +6,7 @@ import torch
 
 from groupdrl.models.base import (GaussianLatent, Model, check_likelihood, kl_normal, make_decoder,
                                   reconstruction_loss, reparameterise)
+from groupdrl.models.hparams import NONNEGATIVE, Range
 from groupdrl.nn import EquivariantImageEncoder
 
 
@@ -39,6 +40,7 @@ class EquivariantVAE(GaussianLatent, Model):
     """
 
     name = "equivariant_vae"
+    hparam_ranges = {"invariant_dim": Range(0, integer=True), "beta": NONNEGATIVE}
     data = "observations"
 
     def __init__(self, world, rotation_factor: str = "orientation", invariant_dim: int = 4, beta: float = 1.0,

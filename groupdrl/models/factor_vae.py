@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import torch
 
 from groupdrl.models._discriminator import DiscriminatorVAE, split_halves
+from groupdrl.models.hparams import NONNEGATIVE
 
 
 class FactorVAE(DiscriminatorVAE):
@@ -35,6 +36,7 @@ class FactorVAE(DiscriminatorVAE):
     """
 
     name = "factor_vae"
+    hparam_ranges = {"gamma": NONNEGATIVE}
     data = "observations"
 
     def __init__(self, world, latent_dim: int = 10, gamma: float = 40.0, hidden: Sequence[int] = (256, 256),

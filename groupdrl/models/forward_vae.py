@@ -9,6 +9,7 @@ from torch import nn
 
 from groupdrl.groups import Representation
 from groupdrl.models.base import VAE, apply, block_diag, power_table
+from groupdrl.models.hparams import NONNEGATIVE
 
 
 class ForwardVAE(VAE):
@@ -34,6 +35,7 @@ class ForwardVAE(VAE):
     """
 
     name = "forward_vae"
+    hparam_ranges = {"beta": NONNEGATIVE, "lam": NONNEGATIVE}
     data = "transitions"
 
     def __init__(self, world, beta: float = 1.0, lam: float = 1.0, hidden: Sequence[int] = (256, 256),

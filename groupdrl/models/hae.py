@@ -12,6 +12,7 @@ from groupdrl.groups.representation import rotation_2d
 from groupdrl.models._schedule import check_steps, ramp
 from groupdrl.models.base import (Model, apply, block_diag, check_likelihood, make_decoder, make_encoder,
                                   mean_observation, reconstruction_loss, signed_shift)
+from groupdrl.models.hparams import COUNT, NONNEGATIVE, Range, WIDTHS
 from groupdrl.nn import MLP
 
 
@@ -93,6 +94,8 @@ class HAE(Model):
     """
 
     name = "hae"
+    hparam_ranges = {"block_dim": COUNT, "gamma": NONNEGATIVE, "length": COUNT, "gamma_warmup": Range(0, integer=True),
+                     "hidden": WIDTHS, "rep_hidden": COUNT}
     data = "sequences"
 
     def __init__(self, world, block_dim: int = 2, gamma: float = 400.0, length: int = 3, steps: str = "uniform",

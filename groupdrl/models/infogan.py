@@ -11,6 +11,7 @@ from torch import nn
 
 from groupdrl.models._discriminator import frozen_call
 from groupdrl.models.base import Model, check_likelihood, make_decoder, make_encoder, mean_observation
+from groupdrl.models.hparams import COUNT, NONNEGATIVE, POSITIVE, Range, WIDTHS
 
 #: Adam betas of both players (β1 = 0.5, as in InfoGAN and InfoGAN-CR).
 BETAS = (0.5, 0.999)
@@ -75,6 +76,8 @@ class InfoGAN(Model):
     """
 
     name = "infogan"
+    hparam_ranges = {"code_dim": COUNT, "noise_dim": Range(0, integer=True), "lambda_info": NONNEGATIVE,
+                     "d_lr_scale": POSITIVE, "trunk_dim": COUNT, "hidden": WIDTHS}
     data = "observations"
 
     def __init__(self, world, code_dim: int = 5, noise_dim: int = 5, lambda_info: float = 0.05,

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from groupdrl.models._schedule import capacity, check_steps
 from groupdrl.models.base import (Model, check_likelihood, init_posterior_, kl_normal, kl_normal_dims, make_decoder,
                                   make_encoder, mean_observation, reconstruction_loss, reparameterise, world_sample)
+from groupdrl.models.hparams import COUNT, NONNEGATIVE, POSITIVE, Range, WIDTHS
 
 
 def gumbel_softmax(logits: torch.Tensor, temperature: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -59,6 +60,9 @@ class JointVAE(Model):
     """
 
     name = "joint_vae"
+    hparam_ranges = {"cont_dim": COUNT, "disc_dims": Range(2, integer=True, sequence=True), "gamma": NONNEGATIVE,
+                     "cont_capacity": NONNEGATIVE, "disc_capacity": NONNEGATIVE, "capacity_steps": COUNT,
+                     "temperature": POSITIVE, "hidden": WIDTHS}
     data = "observations"
     #: ``groupdrl compare`` ramps both capacities over the first third of its run (as AnnealedVAE).
     run_fractions = {"capacity_steps": 1 / 3}

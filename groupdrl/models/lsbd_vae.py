@@ -11,6 +11,7 @@ from torch import nn
 from groupdrl.groups import Representation
 from groupdrl.models.base import (Model, apply, check_likelihood, make_decoder, make_encoder, mean_observation,
                                   reconstruction_loss, rotation_representation)
+from groupdrl.models.hparams import COUNT, NONNEGATIVE, WIDTHS
 
 #: Smallest and largest posterior scale t on each circle; at t = 2π/e the approximate KL is 0.
 _T_RANGE = (1e-4, 2 * math.pi / math.e)
@@ -58,6 +59,7 @@ class LSBDVAE(Model):
     """
 
     name = "lsbd_vae"
+    hparam_ranges = {"gamma": NONNEGATIVE, "beta": NONNEGATIVE, "set_size": COUNT, "hidden": WIDTHS}
     data = "labelled+unlabelled"
 
     def __init__(self, world, gamma: float = 1.0, beta: float = 1.0, set_size: int = 8, steps: str = "uniform",

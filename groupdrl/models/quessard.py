@@ -11,6 +11,7 @@ from torch import nn
 from groupdrl.groups import Representation
 from groupdrl.models.base import (Model, apply, check_likelihood, make_decoder, make_encoder, mean_observation,
                                   power_table, reconstruction_loss)
+from groupdrl.models.hparams import COUNT, NONNEGATIVE, Range, WIDTHS
 
 
 def plane_rotations(theta: torch.Tensor, dim: int) -> torch.Tensor:
@@ -53,6 +54,8 @@ class Quessard(Model):
     """
 
     name = "quessard"
+    hparam_ranges = {"latent_dim": Range(2, integer=True, optional=True), "lam": NONNEGATIVE, "length": COUNT,
+                     "hidden": WIDTHS}
     data = "sequences"
 
     def __init__(self, world, latent_dim: int | None = None, lam: float = 1e-2, length: int = 3,

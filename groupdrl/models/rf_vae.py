@@ -10,6 +10,7 @@ from torch import nn
 
 from groupdrl.models._discriminator import DiscriminatorVAE, split_halves
 from groupdrl.models.base import kl_normal_dims, reconstruction_loss, reparameterise
+from groupdrl.models.hparams import NONNEGATIVE
 
 
 class RFVAE(DiscriminatorVAE):
@@ -45,6 +46,8 @@ class RFVAE(DiscriminatorVAE):
     """
 
     name = "rf_vae"
+    hparam_ranges = {"lambda_min": NONNEGATIVE, "lambda_max": NONNEGATIVE, "gamma": NONNEGATIVE,
+                     "eta_s": NONNEGATIVE, "eta_h": NONNEGATIVE}
     data = "observations"
 
     def __init__(self, world, latent_dim: int = 10, lambda_min: float = 0.1, lambda_max: float = 10.0,

@@ -9,15 +9,24 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from groupdrl.groups import Representation
-from groupdrl.testing.strategies import states
+from groupdrl.testing.strategies import elements, states
 from groupdrl.verify.group import GroupReport, verify_group
+from groupdrl.verify.group.homomorphism import cayley_extension
+from groupdrl.verify.group.sampling import encode
 from groupdrl.worlds import World
 
+#: States on which ρ(g) of a Lie factor is fitted for a drawn element g (at least 2d + 8).
+PROBE_STATES = 64
 
-def _one(encoder: Callable, world: World, s: torch.Tensor) -> np.ndarray:
-    with torch.no_grad():
-        z = encoder(world.render(s))
-    return torch.as_tensor(z).detach().to("cpu", torch.float64).numpy()[0]
+
+def _moves(world: World, i: int) -> st.SearchStrategy:
+    """``(i, element)``: a non-identity element of a finite factor (by index) or any element of a Lie factor."""
+    f = world.factors[i]
+    if f.is_finite:
+        ident = int(f.group.index(f.group.identity(1))[0])
+        keys = st.integers(0, f.size - 2).map(lambda k: k + (k >= ident))
+        return st.tuples(st.just(i), keys.map(lambda k: f.group.take(f.group.elements(), torch.tensor([k]))))
+    return st.tuples(st.just(i), elements(f.group, 1))
 
 
 def assert_disentangled(encoder: Callable, world: World, *, rho: Representation | None = None, subspaces=None,
@@ -27,13 +36,16 @@ def assert_disentangled(encoder: Callable, world: World, *, rho: Representation 
 
     First :func:`~groupdrl.verify.group.verify_group` fits (or takes) ρ, its centre ``c`` and the
     subspaces ``Z_i``; then hypothesis searches states ``x`` and single-factor elements ``g ∈ G_i``
-    (valid moves only) for a pair where
+    (valid moves only; any element of a Lie factor) for a pair where
 
     - ``‖h(g·x) − c − ρ(g)(h(x) − c)‖² / E‖h(x) − h̄‖² > atol`` (equivariance), or
     - more than ``atol`` of the change ``h(g·x) − h(x)`` falls outside ``Z_i`` (decomposition),
 
-    with ρ(g) = ρ(s_i)^g from the fitted generator (or ``rho(g)``). ``atol`` defaults to five times
-    the report's equivariance tolerance (a per-pair bound, looser than the averaged one).
+    with ρ(g) given by ``rho``, or else the fitted generators extended along the Cayley graph (finite
+    factors: ``ρ(s)^g`` for C_N), or fitted by least squares on ``PROBE_STATES`` seeded states for the
+    drawn g (Lie factors: the search then tests whether that map also moves the drawn ``x`` right).
+    ``atol`` defaults to five times the report's equivariance tolerance (a per-pair bound, looser
+    than the averaged one).
 
     Returns the report when no counterexample is found and the report says disentangled; otherwise
     raises ``AssertionError`` with the shrunk counterexample and the report summary.
@@ -43,31 +55,41 @@ def assert_disentangled(encoder: Callable, world: World, *, rho: Representation 
         raise AssertionError(report.summary())
     atol = 5 * report.tolerances["equivariance"] if atol is None else float(atol)
     names = world.factor_names
-    active = [i for i, f in enumerate(world.factors) if f.size > 1]
+    active = [i for i, f in enumerate(world.factors) if not f.is_finite or f.size > 1]
     if not active:
         raise AssertionError("world: every factor has a single value; there is nothing to check")
-    d = report.latent_dim
+    d, c = report.latent_dim, report.centre
     rest = np.eye(d) - sum(report.projectors, np.zeros((d, d)))
     blocks = list(report.projectors) + [rest]
-    moves = st.sampled_from(active).flatmap(lambda i: st.tuples(st.just(i), st.integers(1, world.factors[i].size - 1)))
+    tables = {i: cayley_extension(world.factors[i].group, report.generator_maps[names[i]])[0]
+              for i in active if world.factors[i].is_finite and names[i] in report.generator_maps}
+    n_probe = max(PROBE_STATES, 2 * d + 8)
+    probe = world.sample_states(n_probe, generator=torch.Generator().manual_seed(seed + 1))
+    h_probe = encode(encoder, world, probe, n_probe) - c
 
-    def rho_of(i: int, g: int) -> np.ndarray:
+    def rho_of(i: int, g) -> np.ndarray:
+        f = world.factors[i]
         if rho is not None:
-            elem = world.group.embed(names[i], torch.tensor([g], dtype=torch.long))
-            return rho(elem, torch.float64)[0].numpy()
-        return np.linalg.matrix_power(report.generators[names[i]], g)
+            return rho(world.group.embed(names[i], g), torch.float64)[0].numpy()
+        if f.is_finite:
+            return tables[i][int(f.group.index(g)[0])]
+        moved, _ = world.act(world.group.embed(names[i], f.group.take(g, torch.zeros(n_probe, dtype=torch.long))),
+                             probe)
+        return np.linalg.lstsq(h_probe, encode(encoder, world, moved, n_probe) - c, rcond=None)[0].T
 
     @settings(deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
               **({} if max_examples is None else {"max_examples": max_examples}))
-    @given(states(world), moves)
-    def check(x: torch.Tensor, move: tuple[int, int]) -> None:
+    @given(states(world), st.sampled_from(active).flatmap(lambda i: _moves(world, i)))
+    def check(x: torch.Tensor, move) -> None:
         i, g = move
-        moved, valid = world.act(world.group.embed(names[i], torch.tensor([g], dtype=torch.long)), x)
+        moved, valid = world.act(world.group.embed(names[i], g), x)
         assume(bool(valid[0]))
-        hx, hgx = _one(encoder, world, x), _one(encoder, world, moved)
-        c = report.centre
+        hx, hgx = encode(encoder, world, torch.cat([x, moved]), 2)
         err = float(((hgx - c - rho_of(i, g) @ (hx - c)) ** 2).sum() / report.total_variance)
-        where = f"state {dict(zip(names, x[0].tolist()))}, {names[i]} = {g}"
+        f = world.factors[i]
+        state = {k: v[0].tolist() for k, v in world.factor_states(x).items()}
+        g_text = int(f.group.index(g)[0]) if f.is_finite else np.round(g[0].double().numpy(), 3).tolist()
+        where = f"state {state}, {names[i]} = {g_text}"
         if err > atol:
             raise AssertionError(f"not equivariant at {where}: normalised error {err:.3g} > {atol:g}")
         energy = np.array([float(((p @ (hgx - hx)) ** 2).sum()) for p in blocks])

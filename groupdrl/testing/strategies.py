@@ -23,8 +23,10 @@ def _one(group: Group) -> st.SearchStrategy[list]:
     if isinstance(group, Torus):
         return st.lists(_ANGLE, min_size=group.k, max_size=group.k)
     if isinstance(group, SO3):
+        # a quaternion (1 − a, x, y, z), a ∈ [0, 2]: every rotation, shrinking to a = x = y = z = 0 (identity)
         coord = st.floats(-1.0, 1.0, allow_nan=False)
-        return st.lists(coord, min_size=4, max_size=4).filter(lambda q: sum(x * x for x in q) > 1e-2)
+        quat = st.tuples(st.floats(0.0, 2.0, allow_nan=False), coord, coord, coord)
+        return quat.map(lambda q: [1.0 - q[0], *q[1:]]).filter(lambda q: sum(x * x for x in q) > 1e-2)
     raise TypeError(f"group: no element strategy for {group!r}")
 
 
@@ -92,7 +94,22 @@ def representations(group: Group, max_summands: int = 3, change_basis: bool = Tr
 
 
 def states(world, n: int = 1) -> st.SearchStrategy[torch.Tensor]:
-    """A batch ``(n, k)`` of states of ``world`` (factor indices), shrinking towards 0."""
-    cols = [st.integers(0, f.size - 1) for f in world.factors]
-    row = st.tuples(*cols)
-    return st.lists(row, min_size=n, max_size=n).map(lambda r: torch.tensor(r, dtype=torch.long).reshape(n, len(cols)))
+    """A batch ``(n, D)`` of states of ``world``, shrinking towards the identity state.
+
+    Finite factors draw an index; Lie factors an element (from :func:`elements`, so SO(3) states are
+    rotation matrices) or, with a base point, its image ``ρ(g) p`` on the orbit. The batch has the
+    world's ``state_dtype`` (int64 for finite worlds, float64 otherwise).
+    """
+    if all(f.is_finite for f in world.factors):
+        cols = [st.integers(0, f.size - 1) for f in world.factors]
+        row = st.tuples(*cols)
+        return st.lists(row, min_size=n, max_size=n).map(
+            lambda r: torch.tensor(r, dtype=torch.long).reshape(n, len(cols)))
+    parts = []
+    for f in world.factors:
+        if f.is_finite:
+            parts.append(st.lists(st.integers(0, f.size - 1), min_size=n, max_size=n).map(
+                lambda v: torch.tensor(v, dtype=torch.float64)[:, None]))
+        else:
+            parts.append(elements(f.group, n).map(lambda g, f=f: f.state_of(g)))
+    return st.tuples(*parts).map(lambda cols: torch.cat(cols, 1))

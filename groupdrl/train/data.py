@@ -32,7 +32,7 @@ class WorldSampler:
     world : World
     cache_bytes : int
         Render the whole state grid once (:func:`groupdrl.worlds.render_grid`) and index it when it takes
-        at most this many bytes as float32; ``0`` disables the cache.
+        at most this many bytes as float32; ``0`` disables the cache (so do continuous factors: no grid).
     """
 
     def __init__(self, world, cache_bytes: int = 512 * 2**20) -> None:
@@ -42,11 +42,11 @@ class WorldSampler:
         numel = 1
         for s in world.observation_shape:
             numel *= int(s)
-        if world.num_states * numel * 4 <= cache_bytes:
+        if world.is_finite and world.num_states * numel * 4 <= cache_bytes:
             self._cache = render_grid(world)  # uint8 where lossless (binary / 8-bit worlds)
 
     def render(self, states: torch.Tensor) -> torch.Tensor:
-        """Float observations of int64 ``(n, k)`` states (from the cache when there is one)."""
+        """Float observations of ``(n, D)`` states (from the cache when there is one)."""
         if self._cache is None:
             return self.world.render(states).float()
         x = self._cache[self.world.state_index(states)]
@@ -90,7 +90,7 @@ class WorldSampler:
             s0 = self.world.sample_states(b, generator=generator).repeat_interleave(set_size, 0)
             g, s = valid_actions(self.world, s0, None, steps, generator)
             x_sets = self.render(s).reshape(b, set_size, *self.world.observation_shape)
-            return {"x": x, "x_sets": x_sets, "g_sets": {k: v.reshape(b, set_size) for k, v in g.items()}}
+            return {"x": x, "x_sets": x_sets, "g_sets": {k: v.reshape(b, set_size, *v.shape[1:]) for k, v in g.items()}}
         raise ValueError(f"kind: expected one of {list(DATA_KINDS)}, got {kind!r}")
 
 

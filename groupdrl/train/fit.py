@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 
 from groupdrl.train import ddp
-from groupdrl.train.checkpoint import (CHECKPOINT, CONFIG, METRICS, CheckpointError, load_checkpoint,
-                                       save_checkpoint, write_json)
+from groupdrl.train.checkpoint import (CHECKPOINT, CONFIG, METRICS, CheckpointError, RunLock, check_run_dir,
+                                       config_differences, load_checkpoint, save_checkpoint, write_json, write_text)
 from groupdrl.train.collapse import COLLAPSE, collapse_check, warn_if_collapsed
 from groupdrl.train.data import WorldSampler, to_device
 
@@ -57,11 +57,19 @@ def _count(batch: dict, obs_dims: int) -> int:
 
 
 def _trim_metrics(path: Path, step: int) -> None:
-    """Drop metric lines logged after ``step`` (a resumed run logs them again)."""
+    """Drop metric lines logged after ``step`` (a resumed run logs them again) and a line cut short by a kill;
+    rewritten atomically."""
     if not path.exists():
         return
-    keep = [line for line in path.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
-    path.write_text("".join(line + "\n" for line in keep))
+    keep = [line for line in path.read_text().splitlines() if (s := _logged_step(line)) is not None and s <= step]
+    write_text(path, "".join(line + "\n" for line in keep))
+
+
+def _logged_step(line: str) -> int | None:
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, seed: int = 0,
@@ -95,12 +103,14 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
         Seed of the data and noise streams.
     out_dir : path
         Run directory (``config.json``, ``checkpoint.pt``, ``metrics.jsonl``, ``collapse.json``); a directory
-        already holding a checkpoint needs ``resume=True``.
+        already holding a checkpoint needs ``resume=True``. Locked while training: a second run on it fails with
+        :class:`CheckpointError`.
     checkpoint_every : int
         Steps between checkpoints (always one at the end), each written atomically.
     resume : bool
         Continue from ``out_dir/checkpoint.pt``; a missing or corrupted checkpoint is an error, never a silent
-        restart.
+        restart, and so is one of another model, world (name, options, factors, observation shape) or
+        setting (batch size, lr, seed, processes): the error lists what differs.
     device : "cpu", "cuda", "auto" or None
         ``None``/``"auto"``: CUDA when available. Under ``torchrun`` each process uses ``LOCAL_RANK``'s GPU
         (NCCL) or the CPU (gloo) and the model is wrapped in ``DistributedDataParallel``.
@@ -133,16 +143,19 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
                          f"{tuple(model.observation_shape)}")
 
     device = resolve_device(device)
+    out = check_run_dir(out_dir, "out_dir", must_exist=False)
     rank, world_size, created = ddp.setup(device)
     device = ddp.local_device(device)
-    out = Path(out_dir)
     ckpt_path, metrics_path = out / CHECKPOINT, out / METRICS
     config = {
         "model": model.config,
-        "world": world_config or {"name": world.name, "kwargs": {}},
+        "world": {**(world_config or {"name": world.name, "kwargs": {}}), "repr": repr(world),
+                  "observation_shape": list(world.observation_shape)},
         "fit": {"batch_size": batch_size, "lr": float(lr), "seed": seed, "world_size": world_size},
     }
+    lock = None
     try:
+        lock = RunLock(out) if rank == 0 else None  # a second run on this directory fails here
         model.to(device)
         # a model with several players (VAE + discriminator, generator + critic) gives its own Adam groups
         groups = model.param_groups(lr) if hasattr(model, "param_groups") else model.parameters()
@@ -150,10 +163,10 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
         start = 0
         if resume:
             state = load_checkpoint(ckpt_path)
-            saved = {k: state["config"].get(k) for k in ("model", "fit")}
-            if saved != {"model": config["model"], "fit": config["fit"]}:
-                raise CheckpointError(f"{ckpt_path}: the checkpoint belongs to another run configuration "
-                                      f"({saved}) than this one ({ {'model': config['model'], 'fit': config['fit']} })")
+            differ = config_differences(state["config"], config)
+            if differ:
+                raise CheckpointError(f"{ckpt_path}: the checkpoint belongs to another run configuration; --resume "
+                                      f"continues only the same model, world and settings: {'; '.join(differ)}")
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             start = state["step"]
@@ -205,6 +218,8 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
             write_json(out / COLLAPSE, collapse.to_dict())
             warn_if_collapsed(collapse, f"{model.name} ({out})")
     finally:
+        if lock is not None:
+            lock.release()
         ddp.teardown(created)
     return model
 

@@ -10,7 +10,8 @@ import torch
 
 from groupdrl.verify import metrics as M
 from groupdrl.verify._plot import figure, heatmap
-from groupdrl.verify.metrics._common import encode_states, sample_states
+from groupdrl._checks import check_float
+from groupdrl.verify.metrics._common import check_count, encode_states, sample_states, seeded
 
 THRESHOLDS = {"mig": 0.3, "dci_disentanglement": 0.7, "factor_vae": 0.8}
 
@@ -116,10 +117,13 @@ def verify_intuitive(encoder: Callable[[torch.Tensor], Any], world: Any, *, n_tr
     their own factor-fixed batches. ``decoder`` (latent -> images in [0, 1]) adds decoded
     traversals to ``plot()``.
     """
-    thresholds = dict(THRESHOLDS if thresholds is None else thresholds)
-    gen = torch.Generator().manual_seed(seed)
-    train_states = sample_states(world, n_train, gen)
-    test_states = sample_states(world, n_test, gen)
+    if thresholds is not None and not isinstance(thresholds, dict):
+        raise TypeError(f"thresholds: expected a dict {{score name: threshold}}, got {type(thresholds).__name__}")
+    thresholds = {k: check_float(v, f"thresholds[{k!r}]") for k, v in (THRESHOLDS if thresholds is None
+                                                                        else thresholds).items()}
+    gen = seeded(seed)
+    train_states = sample_states(world, check_count(n_train, "n_train"), gen)
+    test_states = sample_states(world, check_count(n_test, "n_test", 1), gen)
     codes = encode_states(encoder, world, train_states, batch_size)
     codes_test = encode_states(encoder, world, test_states, batch_size)
     f, ft = train_states.numpy(), test_states.numpy()

@@ -91,6 +91,9 @@ class Report:
 def verify(encoder: Callable[[torch.Tensor], Any], world: Any, *, seed: int = 0,
            group_kwargs: dict[str, Any] | None = None, intuitive_kwargs: dict[str, Any] | None = None) -> Report:
     """Judge ``encoder`` on ``world`` under both definitions (see :func:`verify_group`, :func:`verify_intuitive`)."""
+    for name, kwargs in (("group_kwargs", group_kwargs), ("intuitive_kwargs", intuitive_kwargs)):
+        if kwargs is not None and not isinstance(kwargs, dict):
+            raise TypeError(f"{name}: expected a dict of keyword arguments, got {type(kwargs).__name__}")
     group = verify_group(encoder, world, seed=seed, **(group_kwargs or {}))
     intuitive = verify_intuitive(encoder, world, seed=seed, **(intuitive_kwargs or {}))
     return Report(group, intuitive)

@@ -1,27 +1,34 @@
 """Ground-truth worlds (``groupdrl.worlds``): factors, the group acting on them, renderers, data.
 
 Built-ins are procedural (no download): :func:`dsprites`, :func:`shapes3d`, :func:`flatland`,
-:func:`arrow` and :func:`vector_world`; :func:`get` builds one by name. Loaders read the
+:func:`arrow` and :func:`vector_world` (cyclic factors), :func:`dihedral_shape` (D_N × C_M),
+:func:`arrow_continuous` (SO(2) × SO(2)) and :func:`so3_object` (SO(3) × C_M); :func:`get` builds
+one by name. Loaders read the
 original dSprites / Shapes3D files when a user has them.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from groupdrl.worlds.arrow import arrow
+from groupdrl.worlds.arrow import arrow, arrow_continuous
 from groupdrl.worlds.data import ObservationDataset, TransitionDataset, render_grid
+from groupdrl.worlds.dihedral_shape import dihedral_shape
 from groupdrl.worlds.dsprites import dsprites
 from groupdrl.worlds.flatland import flatland
 from groupdrl.worlds.loaders import load_dsprites, load_shapes3d
 from groupdrl.worlds.shapes3d import shapes3d
+from groupdrl.worlds.so3_object import so3_object
 from groupdrl.worlds.vector import vector_world
-from groupdrl.worlds.world import Factor, World
+from groupdrl.worlds.world import Factor, World, factor_label
 
 _REGISTRY: dict[str, Callable[..., World]] = {
     "arrow": arrow,
+    "arrow_continuous": arrow_continuous,
+    "dihedral_shape": dihedral_shape,
     "dsprites": dsprites,
     "flatland": flatland,
     "shapes3d": shapes3d,
+    "so3_object": so3_object,
     "vector": vector_world,
 }
 
@@ -38,5 +45,6 @@ def get(name: str, **kwargs) -> World:
     return _REGISTRY[name](**kwargs)
 
 
-__all__ = ["Factor", "ObservationDataset", "TransitionDataset", "World", "arrow", "dsprites", "flatland", "get",
-           "load_dsprites", "load_shapes3d", "names", "render_grid", "shapes3d", "vector_world"]
+__all__ = ["Factor", "ObservationDataset", "TransitionDataset", "World", "arrow", "arrow_continuous", "dihedral_shape",
+           "dsprites", "factor_label", "flatland", "get", "load_dsprites", "load_shapes3d", "names", "render_grid",
+           "shapes3d", "so3_object", "vector_world"]

@@ -66,3 +66,19 @@ def downsample(mask: torch.Tensor, factor: int) -> torch.Tensor:
     if factor == 1:
         return mask
     return torch.nn.functional.avg_pool2d(mask[:, None], factor)[:, 0]
+
+
+def centred(size: int, factor: int = 1) -> torch.Tensor:
+    """Sample coordinates ``(size·factor,)`` in ``(−1, 1)``: ``(2i + 1 − m) / m`` with ``m = size·factor``.
+
+    The numerators are exact odd integers, so the grid is exactly symmetric (``c[m−1−i] = −c[i]``):
+    a quarter turn or a reflection of a shape drawn on it is exactly a rotation or flip of the image.
+    """
+    m = size * factor
+    return (2 * torch.arange(m, dtype=torch.float32) + 1 - m) / m
+
+
+def snap(m: torch.Tensor, atol: float = 1e-12) -> torch.Tensor:
+    """Round entries within ``atol`` of an integer (so ``cos(π/2)`` is exactly 0 and quarter turns are exact)."""
+    r = torch.round(m)
+    return torch.where((m - r).abs() <= atol, r, m)

@@ -5,7 +5,9 @@ identify it (Caselles-Dupré et al. 2019, Thm 1). Both datasets are map-style to
 ``Dataset``s (items drawn once from ``seed``, rendered on the fly, batched through
 ``__getitems__`` so a ``DataLoader`` renders a whole batch at once) and offer
 ``sample_batch(batch_size, generator)`` which draws fresh batches as dicts of tensors for
-training loops. Group elements use the ``Product`` format: ``{factor: int64 tensor}``.
+training loops. Group elements use the ``Product`` format: ``{factor: batch of that factor}``
+(int64 indices for cyclic factors). Worlds with continuous factors have no full grid: they need
+``n`` and no cache.
 """
 from __future__ import annotations
 
@@ -52,12 +54,26 @@ def _generator(seed: int | None) -> torch.Generator:
     return g
 
 
+def _select(mask: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a`` where ``mask`` (one bool per batch row), else ``b`` (element batches of any shape)."""
+    return torch.where(mask.reshape(-1, *[1] * (a.dim() - 1)), a, b)
+
+
+def generator_steps(group, sign: torch.Tensor, generator: torch.Generator | None):
+    """A generator of ``group`` (one at random when it has several) where ``sign > 0``, else its inverse."""
+    gens = group.generators()
+    m = group.batch_size(gens)
+    pick = torch.zeros(len(sign), dtype=torch.long) if m == 1 else torch.randint(m, (len(sign),), generator=generator)
+    step = group.take(gens, pick)
+    return _select(sign > 0, step, group.inverse(step))
+
+
 def draw_actions(world: World, b: int, factors: tuple[str, ...], mode: str,
-                 generator: torch.Generator | None) -> dict[str, torch.Tensor]:
+                 generator: torch.Generator | None) -> dict:
     """``b`` elements of the subgroup on ``factors`` (identity elsewhere), drawn as ``mode`` says.
 
     ``"uniform"``: Haar on each chosen factor; ``"subgroup"``: one chosen factor at random, uniform in
-    it; ``"generators"``: a generator or its inverse (a ±1 step) of one chosen factor.
+    it; ``"generators"``: a generator or its inverse of one chosen factor (a ±1 step of a cyclic factor).
     """
     group = world.group
     g = group.identity(b)
@@ -70,11 +86,11 @@ def draw_actions(world: World, b: int, factors: tuple[str, ...], mode: str,
         draws = [group.factor(f).sample(b, generator=generator) for f in factors]
     elif mode == "generators":
         sign = torch.randint(2, (b,), generator=generator) * 2 - 1
-        draws = [torch.remainder(sign, group.factor(f).order) for f in factors]
+        draws = [generator_steps(group.factor(f), sign, generator) for f in factors]
     else:
         raise ValueError(f"actions: expected one of {ACTIONS}, got {mode!r}")
     for i, f in enumerate(factors):
-        g[f] = torch.where(which == i, draws[i], g[f])
+        g[f] = _select(which == i, draws[i].to(g[f].dtype), g[f])
     return g
 
 
@@ -112,6 +128,8 @@ class _WorldData(Dataset):
             raise TypeError(f"world: expected a groupdrl World, got {type(world).__name__}")
         if not isinstance(cache, bool):
             raise TypeError(f"cache: expected a bool, got {type(cache).__name__}")
+        if cache and not world.is_finite:
+            raise ValueError(f"cache: world {world.name!r} has continuous factors; there is no grid to cache")
         self.world = world
         self.seed = seed
         self._items_generator = _generator(seed)
@@ -175,6 +193,9 @@ class ObservationDataset(_WorldData):
         super().__init__(world, seed, cache)
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
             raise ValueError(f"n: expected a positive int or None, got {n!r}")
+        if n is None and not world.is_finite:
+            raise ValueError(f"n: world {world.name!r} has continuous factors and no grid of states; pass the number "
+                             "of states to draw")
         self.states = None if n is None else world.sample_states(n, generator=self._items_generator)
 
     def __len__(self) -> int:
@@ -219,7 +240,8 @@ class TransitionDataset(_WorldData):
         How ``g`` is drawn (see :func:`draw_actions`): uniform on the subgroup, uniform in one
         chosen factor, or a generator or its inverse (step ±1) of one chosen factor.
 
-    Items are ``(x, g, gx)`` for ``steps == 1`` with ``g`` a dict ``{factor: int64 scalar}``,
+    Items are ``(x, g, gx)`` for ``steps == 1`` with ``g`` a dict ``{factor: element}`` (an int64
+    scalar for a cyclic factor, a ``(3, 3)`` matrix for SO(3), …),
     and ``(xs, gs)`` with ``xs`` ``(T+1, *obs)`` and ``gs`` ``{factor: (T,)}`` for
     ``steps > 1``; the default ``DataLoader`` collate stacks them along a batch dimension.
 
@@ -285,7 +307,7 @@ class TransitionDataset(_WorldData):
         """A fresh batch of transitions as a dict of tensors.
 
         ``steps == 1``: ``{"x", "g", "gx", "state", "gstate"}`` with ``x``/``gx`` ``(b, *obs)``,
-        ``g`` ``{factor: (b,)}`` and states ``(b, k)``. ``steps = T > 1``: ``{"x": (b, T+1, *obs),
+        ``g`` ``{factor: (b, *element_shape)}`` and states ``(b, D)``. ``steps = T > 1``: ``{"x": (b, T+1, *obs),
         "g": {factor: (b, T)}, "state": (b, T+1, k)}`` with ``x[:, t] = g[:, t-1] · x[:, t-1]``.
         """
         states, g = self.sample_trajectories(_check_batch_size(batch_size), self._batch_gen(generator))

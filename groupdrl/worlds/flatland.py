@@ -1,6 +1,8 @@
 """Flatland (Caselles-Dupré et al. 2019): a ball on a periodic N×N grid, G = C_N × C_N."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 from groupdrl.worlds._render import check_size, offsets
@@ -23,7 +25,8 @@ def flatland(n: int = 8, image_size: int = 32, radius: float | None = None, name
     image_size : int
         Side of the ``(1, image_size, image_size)`` observations; a multiple of ``n``.
     radius : float, optional
-        Ball radius in pixels; default ``max(c, 1.5)`` (a ball spanning about two cells).
+        Ball radius in pixels; default ``max(c, 1.5)`` (a ball spanning about two cells). It must light
+        some pixel and leave some dark (else every state renders alike).
     name : str
 
     Examples
@@ -39,8 +42,13 @@ def flatland(n: int = 8, image_size: int = 32, radius: float | None = None, name
                          f"got {image_size}")
     cell = image_size // n
     r = float(max(cell, 1.5) if radius is None else radius)
-    if not r > 0:
-        raise ValueError(f"radius: expected a positive number of pixels, got {radius!r}")
+    # per-axis offsets of the pixel centres from a ball centre (the same for every state): the nearest
+    # and the farthest pixel (on the torus) are at √2 × the smallest / largest offset
+    d = offsets(image_size, torch.tensor([cell / 2]), image_size).abs()
+    nearest, farthest = math.sqrt(2) * float(d.min()), math.sqrt(2) * float(d.max())
+    if not nearest <= r < farthest:
+        raise ValueError(f"radius: expected a number of pixels in [{nearest:.3g}, {farthest:.3g}) so that the ball "
+                         f"lights some but not all of the {image_size}×{image_size} pixels, got {radius!r}")
 
     def render(states: torch.Tensor) -> torch.Tensor:
         centre = cell * states.float() + cell / 2

@@ -1,53 +1,57 @@
-"""Ground-truth worlds: discrete factors, the group acting on them, and a renderer."""
+"""Ground-truth worlds: factors, the group acting on them, and a renderer."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
-from groupdrl.groups import Cyclic, Group, Product
+from groupdrl.groups import Cyclic, Product
+from groupdrl.worlds.factor import Factor, factor_label
+
+__all__ = ["Factor", "World", "check_render", "factor_label"]
 
 
-@dataclass(frozen=True)
-class Factor:
-    """One factor of variation with ``size`` discrete values (state index in ``[0, size)``).
+def check_render(x: object, n: int, shape: tuple[int, ...] | None, world: str) -> torch.Tensor:
+    """Validate what a renderer returned for ``n`` states: a real floating ``(n, *shape)`` tensor, all finite.
 
-    ``group`` acts on the index by ``i ↦ i + g`` (default ``Cyclic(size)``). A ``periodic``
-    factor wraps around (a group action); a bounded one (``periodic=False``, e.g. dSprites
-    position) only has a partial action: a move leaving ``[0, size)`` is invalid.
-    ``values`` optionally holds the physical value of each index (e.g. the scale).
+    Finiteness costs one reduction (``x.sum()`` is finite unless some entry is NaN/inf or the sum
+    overflows, which the exact per-entry check then tells apart).
     """
-
-    name: str
-    size: int
-    group: Group | None = None
-    periodic: bool = True
-    values: tuple[float, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name.isidentifier():
-            raise ValueError(f"name: expected an identifier string, got {self.name!r}")
-        if not isinstance(self.size, int) or self.size < 1:
-            raise ValueError(f"size: expected a positive int for factor {self.name!r}, got {self.size!r}")
-        if self.group is None:
-            object.__setattr__(self, "group", Cyclic(self.size))
-        if not isinstance(self.group, Cyclic) or self.group.n != self.size:
-            raise ValueError(f"group: factor {self.name!r} needs Cyclic({self.size}) acting on its index, "
-                             f"got {self.group!r}")
-        if self.values is not None and len(self.values) != self.size:
-            raise ValueError(f"values: factor {self.name!r} needs {self.size} values, got {len(self.values)}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"render: world {world!r} returned {type(x).__name__}; expected a torch.Tensor of observations")
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"render: world {world!r} returned dtype {x.dtype}; expected a real floating tensor "
+                        "(e.g. float32) of observations")
+    if x.dim() < 2 or x.shape[0] != n:
+        raise ValueError(f"render: world {world!r} returned shape {tuple(x.shape)} for {n} states; expected "
+                         f"({n}, *observation_shape)")
+    if shape is not None and tuple(x.shape[1:]) != shape:
+        raise ValueError(f"render: world {world!r} returned observations of shape {tuple(x.shape[1:])}; "
+                         f"earlier ones had shape {shape}")
+    if not bool(torch.isfinite(x.sum())):
+        bad = ~torch.isfinite(x.reshape(n, -1)).all(1)
+        if bool(bad.any()):
+            raise ValueError(f"render: world {world!r} returned NaN or inf for {int(bad.sum())} of {n} states "
+                             f"(first at row {int(bad.nonzero()[0, 0])})")
+    return x
 
 
 class World:
     """A world ``W`` of factor states, a group ``G = Π_i G_i`` acting on it and a renderer.
 
+    States are one tensor ``(n, D)``: factor ``i`` takes the columns ``state_columns[name]``. A world
+    of finite factors has int64 states ``(n, k)`` of indices (one column per factor); a world with a
+    compact Lie factor has float64 states, a finite factor's index stored as an exact integer and a
+    Lie factor's state flattened (an angle; the 9 entries of a rotation matrix, row by row; a point).
+    ``factor_states(states)`` returns each factor's part in its natural form.
+
     Parameters
     ----------
     factors : sequence of Factor
-        The factors of variation; states are int64 ``(n, k)`` factor indices.
+        The factors of variation (see :class:`Factor`).
     render : callable
-        ``render(states) -> (n, *observation_shape)`` float tensor.
+        ``render(states) -> (n, *observation_shape)`` real floating tensor (checked: dtype, batch
+        size, shape and finiteness; a wrong one raises naming the world).
     name : str, optional
 
     Examples
@@ -70,21 +74,40 @@ class World:
         self._render = render
         self.name = name or "world"
         self.group = Product(**{f.name: f.group for f in factors})
+        self.is_finite = all(f.is_finite for f in factors)
+        self.state_dtype = torch.long if self.is_finite else torch.float64
+        self.state_columns: dict[str, slice] = {}
+        start = 0
+        for f in factors:
+            self.state_columns[f.name] = slice(start, start + f.state_dim)
+            start += f.state_dim
+        self.state_dim = start
         self._observation_shape: tuple[int, ...] | None = None
 
     def __repr__(self) -> str:
-        return f"World({self.name!r}, " + ", ".join(f"{f.name}={f.size}" for f in self.factors) + ")"
+        return f"World({self.name!r}, " + ", ".join(
+            f"{f.name}={f.size}" if isinstance(f.group, Cyclic) else f"{f.name}={factor_label(f)}"
+            for f in self.factors) + ")"
 
     @property
     def factor_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.factors)
 
+    def _finite(self, what: str) -> None:
+        if not self.is_finite:
+            lie = [f"{f.name} ({f.group!r})" for f in self.factors if not f.is_finite]
+            raise ValueError(f"{what}: world {self.name!r} has continuous factors {lie}; it has no finite grid of "
+                             "states (sample them with sample_states)")
+
     @property
     def sizes(self) -> tuple[int, ...]:
+        """Number of states of each factor (finite worlds only)."""
+        self._finite("sizes")
         return tuple(f.size for f in self.factors)
 
     @property
     def num_states(self) -> int:
+        self._finite("num_states")
         out = 1
         for s in self.sizes:
             out *= s
@@ -93,27 +116,50 @@ class World:
     @property
     def observation_shape(self) -> tuple[int, ...]:
         if self._observation_shape is None:
-            self._observation_shape = tuple(self.render(torch.zeros(1, len(self.factors), dtype=torch.long)).shape[1:])
+            self.render(self.identity_state())
         return self._observation_shape
 
+    def identity_state(self) -> torch.Tensor:
+        """The state ``(1, D)`` every factor has at its identity (index 0, the identity element, the base point)."""
+        return torch.cat([f.identity_state() for f in self.factors], 1).to(self.state_dtype)
+
+    def factor_states(self, states: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Each factor's part of ``states`` in natural form: indices ``(n,)``, angles, matrices, points."""
+        return {f.name: f.natural(states[:, self.state_columns[f.name]]) for f in self.factors}
+
     def validate_states(self, states, name: str = "states") -> torch.Tensor:
-        """Check an int64 ``(n, k)`` batch of factor indices within the factor sizes."""
+        """Check a batch of states ``(n, D)`` (see the class docstring); return it as ``state_dtype``."""
         if not isinstance(states, torch.Tensor):
             raise TypeError(f"{name}: expected a torch.Tensor, got {type(states).__name__}")
-        if states.dtype.is_floating_point or states.dtype == torch.bool:
+        if self.is_finite and (states.dtype.is_floating_point or states.dtype.is_complex or states.dtype == torch.bool):
             raise TypeError(f"{name}: expected integer factor indices, got dtype {states.dtype}")
-        k = len(self.factors)
-        if states.dim() != 2 or states.shape[1] != k:
-            raise ValueError(f"{name}: expected shape (n, {k}) for factors {list(self.factor_names)}, "
+        if not self.is_finite and not states.dtype.is_floating_point:
+            raise TypeError(f"{name}: world {self.name!r} has continuous factors; expected a floating tensor of "
+                            f"states, got dtype {states.dtype}")
+        if states.dim() != 2 or states.shape[1] != self.state_dim:
+            layout = {k: (s.stop - s.start) for k, s in self.state_columns.items()}
+            raise ValueError(f"{name}: expected shape (n, {self.state_dim}) (columns per factor {layout}), "
                              f"got {tuple(states.shape)}")
-        sizes = torch.tensor(self.sizes)
-        if states.numel() and (bool((states < 0).any()) or bool((states >= sizes).any())):
-            raise ValueError(f"{name}: factor indices out of range; sizes are {dict(zip(self.factor_names, self.sizes))}")
-        return states.long()
+        if self.is_finite:
+            sizes = torch.tensor(self.sizes)
+            if states.numel() and (bool((states < 0).any()) or bool((states >= sizes).any())):
+                raise ValueError(f"{name}: factor indices out of range; sizes are "
+                                 f"{dict(zip(self.factor_names, self.sizes))}")
+            return states.long()
+        states = states.to(torch.float64)
+        if not bool(torch.isfinite(states).all()):
+            raise ValueError(f"{name}: contains NaN or inf")
+        for f in self.factors:
+            f.validate(states[:, self.state_columns[f.name]], name)
+        return states
 
     def render(self, states: torch.Tensor) -> torch.Tensor:
-        """Observations of ``states`` (int64 ``(n, k)``)."""
-        return self._render(self.validate_states(states))
+        """Observations ``(n, *observation_shape)`` of ``states`` (checked; see :func:`check_render`)."""
+        states = self.validate_states(states)
+        x = check_render(self._render(states), len(states), self._observation_shape, self.name)
+        if self._observation_shape is None:
+            self._observation_shape = tuple(x.shape[1:])
+        return x
 
     def act(self, g: dict, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Apply ``g`` (a batch of ``self.group`` elements) to ``states``.
@@ -127,31 +173,28 @@ class World:
             raise ValueError(f"g: batch of {self.group.batch_size(g)} elements for {len(states)} states")
         new = states.clone()
         valid = torch.ones(len(states), dtype=torch.bool)
-        for i, f in enumerate(self.factors):
-            shift = g[f.name].long()
-            if f.periodic:
-                new[:, i] = torch.remainder(states[:, i] + shift, f.size)
-            else:
-                # a bounded factor: the element k of C_size is read as the shift k (k < size/2) or k - size
-                signed = torch.where(shift > f.size // 2, shift - f.size, shift)
-                moved = states[:, i] + signed
-                ok = (moved >= 0) & (moved < f.size)
-                new[:, i] = torch.where(ok, moved, states[:, i])
-                valid &= ok
+        for f in self.factors:
+            cols = self.state_columns[f.name]
+            part = states[:, cols]
+            moved, ok = f.act(g[f.name], part.long() if f.is_finite else part)
+            new[:, cols] = moved.to(new.dtype)
+            valid &= ok
         return new, valid
 
     def sample_states(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` states drawn uniformly from the factor grid."""
-        if not isinstance(n, int) or n < 0:
+        """``n`` states drawn uniformly from the factor grid (Haar measure on continuous factors)."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n: expected a non-negative int, got {n!r}")
-        return torch.stack([torch.randint(f.size, (n,), generator=generator) for f in self.factors], 1)
+        return torch.cat([f.sample(n, generator=generator).to(self.state_dtype) for f in self.factors], 1)
 
     def all_states(self) -> torch.Tensor:
-        """Every state, in full-grid order (index = Σ_i s_i Π_{j>i} size_j)."""
+        """Every state, in full-grid order (index = Σ_i s_i Π_{j>i} size_j); finite worlds only."""
+        self._finite("all_states")
         return torch.cartesian_prod(*[torch.arange(s) for s in self.sizes]).reshape(-1, len(self.factors))
 
     def state_index(self, states: torch.Tensor) -> torch.Tensor:
-        """Position of each state in ``all_states()``."""
+        """Position of each state in ``all_states()`` (finite worlds only)."""
+        self._finite("state_index")
         states = self.validate_states(states)
         out = torch.zeros(len(states), dtype=torch.long)
         for i, s in enumerate(self.sizes):

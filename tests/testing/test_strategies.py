@@ -8,7 +8,7 @@ import sys
 
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 
 import groupdrl
 import groupdrl.groups as G
@@ -103,3 +103,31 @@ def test_assert_homomorphism_inside_given_still_catches_bad_reps(g):
     bad = G.Representation(G.Cyclic(5), lambda h, dtype: good._fn(h * h % 5, dtype), 2, "bad")
     with pytest.raises(AssertionError, match="ρ"):
         assert_homomorphism(bad, atol=1e-6)
+
+
+# ---- the new factors: dihedral, SO(2) on a circle, SO(3) ------------------------------------------------
+MIXED = World([Factor("c", 4), Factor("d", group=G.Dihedral(3)), Factor("r", group=G.SO3()),
+               Factor("p", group=G.SO2(), base_point=(1.0, 1.0))], render=lambda s: s.float())
+
+
+@given(states(MIXED, 3))
+def test_states_of_continuous_worlds_are_valid(s):
+    assert s.dtype == torch.float64 and s.shape == (3, MIXED.state_dim)
+    MIXED.validate_states(s)
+
+
+def test_element_and_state_strategies_shrink_to_the_identity():
+    from hypothesis import find
+
+    for group in (G.SO3(), G.SO2(), G.Dihedral(5), G.Torus(2)):
+        g = find(elements(group), lambda g: True)
+        assert bool(group.equal(g, group.identity(1), atol=1e-6).all()), group
+    s = find(states(MIXED), lambda s: True)
+    assert torch.allclose(s, MIXED.identity_state().double())
+
+
+@settings(max_examples=10)  # SO(3)'s l = 2 irrep comes from escnn one element at a time (~2 ms each)
+@given(representations(G.Product(r=G.SO3(), d=G.Dihedral(4), t=G.SO2()), max_summands=2))
+def test_drawn_representations_of_lie_and_dihedral_factors_are_homomorphisms(rho):
+    assert_homomorphism(rho, atol=1e-5)
+    assert rho.is_orthogonal()

@@ -87,7 +87,8 @@ def test_renders_deterministic_shaped_and_in_unit_range(name):
 
 
 def test_registry():
-    assert W.names() == sorted(["arrow", "dsprites", "flatland", "shapes3d", "vector"])
+    assert W.names() == sorted(["arrow", "arrow_continuous", "dihedral_shape", "dsprites", "flatland", "shapes3d",
+                                "so3_object", "vector"])
     assert W.get("flatland", n=4, image_size=8).sizes == (4, 4)
     with pytest.raises(ValueError, match="unknown world .mnist..*flatland"):
         W.get("mnist")

@@ -12,26 +12,31 @@ from typing import Callable
 import numpy as np
 import torch
 
-from groupdrl.groups import Product, Representation
+from groupdrl._checks import check_float, show
+from groupdrl.groups import Cyclic, Product, Representation
 from groupdrl.verify.group.decomposition import (Decomposition, decompose, factor_projectors, factor_variances,
                                                  given_decomposition)
 from groupdrl.verify.group.dlsbd import dlsbd
 from groupdrl.verify.group.equivariance import coordinates, fit_action, residuals
-from groupdrl.verify.group.homomorphism import check_relations
+from groupdrl.verify.group.homomorphism import check_relations, faithfulness, generator_maps
 from groupdrl.verify.group.nonlinear import nonlinear_scores
 from groupdrl.verify.group.report import GroupReport
-from groupdrl.verify.group.sampling import Pairs, sample_pairs, signed_shift
+from groupdrl.verify.group.sampling import Pairs, dlsbd_grid, sample_pairs, signed_shift
 from groupdrl.worlds import World
 
 DEFAULT_TOL = {"equivariance": 0.05, "homomorphism": 0.05, "leakage": 0.05, "angle": 0.01}
 CONSTANT_RTOL = 1e-12
+#: Equally spaced angles per SO(2) factor on the D_LSBD grid.
+DLSBD_SO2_POINTS = 32
+#: Time bound on the pairs (state, element): about 40 s on 2 busy cores (see ``_validate``).
+MAX_PAIRS = 4_000_000
 
 __all__ = ["GroupReport", "verify_group", "DEFAULT_TOL"]
 
 
 def _check_int(value, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name}: expected an int >= {low}, got {value!r}")
+        raise ValueError(f"{name}: expected an int >= {low}, got {show(value)}")
     return int(value)
 
 
@@ -46,10 +51,7 @@ def _tolerances(tol) -> dict:
         out.update(equivariance=tol, homomorphism=tol, leakage=tol)
     else:
         raise TypeError(f"tol: expected a float or a dict {{name: float}}, got {type(tol).__name__}")
-    for k, v in out.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
-            raise ValueError(f"tol: {k!r} must be a finite number >= 0, got {v!r}")
-    return {k: float(v) for k, v in out.items()}
+    return {k: check_float(v, f"tol[{k!r}]", 0.0) for k, v in out.items()}
 
 
 def _subspaces(subspaces, world: World, d: int) -> list[np.ndarray]:
@@ -82,9 +84,19 @@ def _subspaces(subspaces, world: World, d: int) -> list[np.ndarray]:
 def _given_maps(rho: Representation, world: World, pairs: Pairs) -> dict:
     maps = {}
     for i, g in sorted({(int(i), int(g)) for i, g in zip(pairs.factor, pairs.element)}):
-        elem = world.group.embed(world.factor_names[i], torch.tensor([g], dtype=torch.long))
+        elem = world.group.embed(world.factor_names[i], pairs.element_value(world, i, g))
         maps[(i, g)] = rho(elem, torch.float64)[0].detach().cpu().numpy()
     return maps
+
+
+def _state(world: World, row: np.ndarray) -> dict:
+    """A state as ``{factor: value}`` (an index, or an angle / matrix / point as nested lists)."""
+    parts = world.factor_states(torch.as_tensor(row)[None])
+    return {k: v[0].tolist() for k, v in parts.items()}
+
+
+def _element(world: World, pairs: Pairs, i: int, key: int):
+    return pairs.element_value(world, i, key)[0].tolist()
 
 
 def _validate(encoder, world, rho, n_states, n_elements, seed) -> None:
@@ -101,6 +113,14 @@ def _validate(encoder, world, rho, n_states, n_elements, seed) -> None:
     _check_int(n_states, "n_states", 2)
     _check_int(n_elements, "n_elements", 1)
     _check_int(seed, "seed", 0)
+    if seed >= 2**64:
+        raise ValueError(f"seed: expected an int in [0, 2**64), got {seed}")
+    # elements per factor: at most n_elements (finite), generators + 2 n_elements (Lie: samples and products)
+    pairs = n_states * sum(min(n_elements, f.size - 1) if f.is_finite else 2 * n_elements + 3
+                           for f in world.factors)
+    if pairs > MAX_PAIRS:
+        raise ValueError(f"n_states, n_elements: {n_states} states moved by up to {n_elements} elements per factor "
+                         f"make {pairs:.3g} pairs, beyond the verifier's time bound of {MAX_PAIRS:.0e}; lower them")
 
 
 def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_elements: int = 4,
@@ -114,12 +134,16 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         Maps a batch of observations (``world.render`` output) to ``(n, d)`` latents; called
         under ``torch.no_grad`` in batches of ``batch_size`` (put a torch module in eval mode).
     world : World
-        The ground truth: factors, the group ``G = Π_i C_{N_i}`` acting on them, the renderer.
+        The ground truth: factors, the group ``G = Π_i G_i`` acting on them (any finite or compact
+        Lie factors), the renderer.
     n_states : int
-        States sampled uniformly from the grid; every one is acted on by every chosen element.
+        States sampled uniformly (Haar on continuous factors); every one is acted on by every
+        chosen element. Time bound: at most ``MAX_PAIRS`` (4e6) pairs (state, element).
     n_elements : int
-        Elements per factor subgroup: the generator plus ``n_elements − 1`` others (all when the
-        factor is smaller). Bounded factors keep only valid moves.
+        Elements per finite factor: its generators plus others up to ``n_elements`` in all (every
+        element when the factor is smaller); bounded factors keep only valid moves. Per Lie factor:
+        its topological generators, ``n_elements`` Haar samples ``a_j`` and the products
+        ``a_j a_{j+1}`` (for the homomorphism checks).
     subspaces : list or dict of (d, d_i) arrays, optional
         The subspaces ``Z_i`` (any linear, not only axis-aligned, bases); found from ρ if omitted
         (or taken from ``rho.blocks`` when ``rho`` has them).
@@ -133,8 +157,8 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     seed : int
         Seeds every random choice (states, elements); the result is reproducible.
     dlsbd_max_states : int
-        D_LSBD is computed on the full grid when every factor is periodic and the world has at
-        most this many states.
+        D_LSBD is computed on a regular grid when every factor is a periodic cyclic group or SO(2)
+        (``DLSBD_SO2_POINTS`` angles each) and the grid has at most this many states (0: never).
 
     Returns
     -------
@@ -163,7 +187,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     tols = _tolerances(tol)
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
-    grid = all(f.periodic for f in world.factors) and world.num_states <= dlsbd_max_states
+    grid = dlsbd_grid(world, _check_int(dlsbd_max_states, "dlsbd_max_states", 0), DLSBD_SO2_POINTS)
     pairs = sample_pairs(encoder, world, n_states, n_elements, rng, gen, _check_int(batch_size, "batch_size", 1),
                          grid)
     d = pairs.latents.shape[1]
@@ -178,11 +202,16 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     base = dict(linear=linear, factor_names=names, latent_dim=d, total_variance=coords.total, tolerances=tols,
                 n_pairs=len(pairs.x), seed=int(seed))
     scale = float((pairs.latents ** 2).sum(1).mean())
+    moved = pairs.y - coords.mean  # the moved states' latents must lie in the span the sample fits the action on
+    if float(((moved - moved @ coords.U @ coords.U.T) ** 2).sum(1).max(initial=0.0)) > \
+            1e-12 * max(coords.total, CONSTANT_RTOL * scale):
+        raise ValueError(f"n_states: the latents of the {n_states} sampled states span {coords.U.shape[1]} of {d} "
+                         "dimensions and the moved states leave that span, so the sample does not determine the "
+                         f"action; sample more states (at least {d + 1})")
     if coords.total <= CONSTANT_RTOL * scale:
         return GroupReport(disentangled=False, reasons=[
             f"the latent is constant over the {n_states} sampled states (total variance {coords.total:.3g}): "
             "it carries no information about the factors, so no errors are computed"], **base)
-
     given = _given_maps(rho, world, pairs) if rho is not None else None
     action = fit_action(pairs, coords, given)
     res = residuals(pairs, action) / coords.total
@@ -198,7 +227,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
             relative[n] = per_factor[n] * coords.total / scales[i]
             per_element[n] = {int(g): float(res[mask & (pairs.element == g)].mean())
                               for g in np.unique(pairs.element[mask])}
-    relations = check_relations(world, action, coords, pairs.elements, scales)
+    relations = check_relations(world, action, coords, pairs.elements, pairs.products, scales)
     hom = max((r["error"] for r in relations), default=0.0)
     deltas = pairs.y - pairs.x
     if subspaces is None and rho is not None and rho.blocks is not None:
@@ -207,22 +236,27 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         dec = given_decomposition(subspaces, deltas, pairs.factor)
     else:
         dec = decompose(projs, coords, deltas, pairs.factor)
-    state_index = world.state_index(torch.from_numpy(pairs.states)).numpy()
-    nonlin = nonlinear_scores(pairs, state_index, coords.total)
+    nonlin = nonlinear_scores(pairs, pairs.state_keys, coords.total)
     worst = int(np.argmax(res))
     fi, g = int(pairs.factor[worst]), int(pairs.element[worst])
+    cyclic = isinstance(world.factors[fi].group, Cyclic)
     counterexample = {
-        "state": dict(zip(names, pairs.states[pairs.source[worst]].tolist())), "factor": names[fi], "element": g,
-        "moved_state": dict(zip(names, pairs.target_states[worst].tolist())),
-        "shift": int(signed_shift(world, fi, g)), "error": float(res[worst]),
+        "state": _state(world, pairs.states[pairs.source[worst]]), "factor": names[fi], "element": g,
+        "element_value": _element(world, pairs, fi, g),
+        "moved_state": _state(world, pairs.target_states[worst]),
+        "shift": int(signed_shift(world, fi, g)) if cyclic else None, "error": float(res[worst]),
         "h(x)": pairs.x[worst], "h(g·x)": pairs.y[worst],
         "predicted": action.centre + action.maps[(fi, g)] @ (pairs.x[worst] - action.centre)}
-    gens = {names[i]: action.maps[(i, int(e[0]))] for i, e in enumerate(pairs.elements)
-            if len(e) and (i, int(e[0])) in action.maps}
-    reasons, notes = _judge(world, linear, tols, per_factor, relative, relations, hom, dec, nonlin)
+    gen_maps = {names[i]: ms for i, ms in generator_maps(world, action.maps, pairs.elements).items()}
+    gens = {k: v[0] for k, v in gen_maps.items()}
+    acting = {i for i, n in enumerate(names) if n in per_factor and hom <= tols["homomorphism"]
+              and max(per_factor[n], relative[n]) <= tols["equivariance"]}
+    faithful = faithfulness(world, action, coords, pairs.elements, scales, tols["homomorphism"], acting)
+    reasons, notes = _judge(world, linear, tols, per_factor, relative, relations, hom, dec, nonlin, faithful)
     if pairs.grid is None:
-        notes.append("D_LSBD not computed: it needs every factor periodic and at most "
-                     f"dlsbd_max_states = {dlsbd_max_states} states (the world has {world.num_states})")
+        notes.append("D_LSBD not computed: it is defined for products of circles (Tonnaer et al. 2022), here "
+                     "every factor a periodic cyclic group or SO(2), on a grid of at most "
+                     f"dlsbd_max_states = {dlsbd_max_states} states")
     return GroupReport(
         disentangled=not reasons, reasons=reasons, **base, equivariance_error=float(res.mean()),
         equivariance_per_factor=per_factor, equivariance_relative=relative,
@@ -231,16 +265,34 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         min_principal_angle=dec.min_angle, min_angle_pair=dec.min_angle_pair,
         entangled_pieces=dec.entangled_pieces,
         dlsbd=dlsbd(pairs.grid, names) if pairs.grid is not None else None, nonlinear=nonlin,
-        counterexample=counterexample, centre=action.centre, generators=gens, notes=notes,
-        projectors=dec.projectors, _plot_data={"latents": pairs.latents, "states": pairs.states})
+        counterexample=counterexample, centre=action.centre, generators=gens, generator_maps=gen_maps,
+        faithful=faithful, notes=notes, projectors=dec.projectors,
+        _plot_data={"latents": pairs.latents, "states": _colours(world, pairs.states)})
+
+
+def _colours(world: World, states: np.ndarray) -> np.ndarray:
+    """One number per state and factor for the orbit plots: the index, the angle, or (SO(3), points)
+    the rotation angle / first coordinate."""
+    parts = world.factor_states(torch.as_tensor(states))
+    cols = []
+    for f in world.factors:
+        v = parts[f.name].to(torch.float64)
+        if v.dim() == 3:  # rotation matrices: angle of rotation
+            v = torch.arccos(((v.diagonal(dim1=1, dim2=2).sum(1) - 1) / 2).clamp(-1, 1))
+        cols.append(v.reshape(len(v), -1)[:, 0])
+    return torch.stack(cols, 1).numpy()
+
+
+def _active(f) -> bool:
+    return not f.is_finite or f.size > 1
 
 
 def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relative: dict, relations: list, hom: float,
-           dec: Decomposition, nonlin: dict) -> tuple[list[str], list[str]]:
+           dec: Decomposition, nonlin: dict, faithful: dict) -> tuple[list[str], list[str]]:
     """The failed conditions (reasons) and notes."""
     names = world.factor_names
     reasons, notes = [], []
-    active = [i for i, f in enumerate(world.factors) if f.size > 1]
+    active = [i for i, f in enumerate(world.factors) if _active(f)]
     notes.append("the action is linear about a fitted centre c (an affine action with a common fixed point); "
                  "translations have no fixed point and are not accepted (proofs/f_affine_centre.md)")
     bounded = [f.name for f in world.factors if not f.periodic]
@@ -270,9 +322,12 @@ def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relative: d
         dim = dec.subspaces[i].shape[1]
         if dim == 0:
             reasons.append(f"no subspace Z_{names[i]} moved by {names[i]} alone (dimension 0)")
-        elif dim == 1 and f.periodic and f.size > 2:
-            notes.append(f"Z_{names[i]} is 1-D: C_{f.size} has no faithful 1-D real representation "
+        elif dim == 1 and f.periodic and (not f.is_finite or f.size > 2):
+            notes.append(f"Z_{names[i]} is 1-D: {f.group!r} has no faithful 1-D real representation "
                          "(proofs/c_no_faithful_1d.md), so this code cannot tell all its values apart")
+        elif faithful.get(names[i]) is False:
+            notes.append(f"the fitted action of {names[i]} is not faithful: some g ≠ e acts as the identity, so "
+                         f"the code cannot tell x from g·x (proofs/i_dihedral_irreps.md)")
         own = float(dec.leakage[i, i])
         if own < 1 - tols["leakage"]:
             row = dec.leakage[i].copy()

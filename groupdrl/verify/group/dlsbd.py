@@ -1,5 +1,9 @@
 """D_LSBD upper bound (Tonnaer et al. 2022, "Quantifying and Learning Linear Symmetry-Based
-Disentanglement", ICML) for a world of cyclic factors on its full grid.
+Disentanglement", ICML) for a world of circles: periodic cyclic factors on their full grid and SO(2)
+factors on ``N`` equally spaced angles (``verify_group``'s ``DLSBD_SO2_POINTS``). For SO(2) the grid
+average is the equal-weight quadrature of the Haar integral, exact when the integrand is a
+trigonometric polynomial of degree < N in the angle (the integral over the subgroup C_N ⊂ SO(2)
+otherwise). D_LSBD is defined on products of SO(2); for dihedral or SO(3) factors it is not computed.
 
 D_LSBD = inf_{ρ ∈ P(G,Z)} ∫_G ‖ρ(g)⁻¹ h(g·x0) − M_ρ‖² dν(g). The practical bound for SO(2)^K sampled
 on a regular grid (angles θ_k = 2π s_k / N_k): for each subgroup k, subtract the mean over grid

@@ -102,13 +102,14 @@ def fit_action(pairs: Pairs, coords: Coordinates, given: dict[tuple[int, int], n
     ux, uy = coords.reduce(pairs.x), coords.reduce(pairs.y)
     groups = {k: np.nonzero((pairs.factor == k[0]) & (pairs.element == k[1]))[0] for k in keys}
     r = coords.U.shape[1]
-    amaps, shifts, weights = [], [], []
+    s = np.sqrt(coords.total) or 1.0  # latents in units of their spread next to the ones column: a fit that
+    amaps, shifts, weights = [], [], []  # does not depend on the code's scale (lstsq's cutoff is relative)
     for k in keys:
         idx = groups[k]
         x, y = ux[idx], uy[idx]
         if given is None:
-            coef = _lstsq(np.concatenate([x, np.ones((len(x), 1))], 1), y)
-            a, t = coef[:r].T, coef[r]
+            coef = _lstsq(np.concatenate([x / s, np.ones((len(x), 1))], 1), y / s)
+            a, t = coef[:r].T, coef[r] * s
         else:
             a = coords.U.T @ given[k] @ coords.U
             t = y.mean(0) - a @ x.mean(0)

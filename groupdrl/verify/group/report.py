@@ -49,13 +49,20 @@ class GroupReport:
     min_principal_angle : float or None
         Smallest principal angle (radians) between two subspaces, and ``min_angle_pair``.
     dlsbd : dict or None
-        D_LSBD upper bound (value, per factor, fitted frequencies, note), for periodic cyclic worlds.
+        D_LSBD upper bound (value, per factor, fitted frequencies, note), for worlds of periodic cyclic
+        and SO(2) factors (a product of circles, where Tonnaer et al. define it).
     nonlinear : dict or None
         Scores of the general definition (``defect``, ``knn_error``, ``collisions``).
     counterexample : dict or None
-        The pair with the largest equivariance residual: state, factor, element and error.
+        The pair with the largest equivariance residual: state, factor, element (its key: the index
+        in ``elements()`` of a finite group, the position among the sampled elements of a Lie group,
+        and ``element_value``) and error.
     centre : (d,) ndarray or None
-        Origin ``c`` of the linear action; ``generators`` maps each factor to ρ(s_i) (d × d).
+        Origin ``c`` of the linear action; ``generators`` maps each factor to ρ of its first generator
+        (d × d), ``generator_maps`` to ρ of each of its generators (in ``generators()`` order).
+    faithful : dict
+        Per finite factor whose fitted maps are an action (equivariant, relations hold), whether it is
+        faithful (ρ(g) ≠ I for g ≠ e; reported, not judged); ``None`` otherwise and for Lie factors.
     projectors : list of (d, d) ndarray
         Oblique projections onto each ``Z_i`` along the other subspaces and the fixed part.
     tolerances : dict
@@ -88,6 +95,8 @@ class GroupReport:
     counterexample: dict | None = None
     centre: np.ndarray | None = None
     generators: dict = field(default_factory=dict)
+    generator_maps: dict = field(default_factory=dict)
+    faithful: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     projectors: list = field(default_factory=list, repr=False)
     _plot_data: dict = field(default_factory=dict, repr=False)
@@ -112,7 +121,8 @@ class GroupReport:
             "min_principal_angle": self.min_principal_angle, "min_angle_pair": self.min_angle_pair,
             "entangled_pieces": self.entangled_pieces, "dlsbd": self.dlsbd, "nonlinear": self.nonlinear,
             "counterexample": self.counterexample, "centre": self.centre,
-            "generators": self.generators, "notes": self.notes,
+            "generators": self.generators, "generator_maps": self.generator_maps, "faithful": self.faithful,
+            "notes": self.notes,
         }
         return _json(out)
 

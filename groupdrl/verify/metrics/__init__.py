@@ -2,6 +2,19 @@
 
 Algorithms and defaults follow disentanglement_lib (Locatello et al. 2019); every metric is
 deterministic for a given ``seed`` and uses only explicit generators.
+
+Every metric gives a finite answer on any finite code (constant, duplicated, rescaled by any factor up
+to float64's range) or a ``ValueError``/``TypeError`` naming the argument:
+
+- a code without information (every column constant, see ``_common.constant_columns``) scores 0 on
+  every disentanglement score (BetaVAE, FactorVAE, MIG, SAP, DCI D and C, modularity); the
+  prediction scores report what a classifier without input reaches (DCI informativeness: the
+  majority-class rate; explicitness: ROC-AUC 0.5);
+- the scores do not change under a uniform rescaling of the code. Where disentanglement_lib's
+  classifiers depend on the code's units, the codes are standardised first (BetaVAE, SAP; FactorVAE
+  prunes relative to the largest std) — documented departures in each function;
+- every count of points is at most ``MAX_POINTS`` (1e6) and one call encodes at most ``MAX_ENCODED``
+  (2e7) observations (time bounds).
 """
 from __future__ import annotations
 

@@ -128,6 +128,8 @@ class _HistBoosting:
 
     def _split(self, hist: np.ndarray, stage: int, first: int, width: int) -> None:
         """Best squared-error split of every node at this level (sklearn's tree criterion on bins)."""
+        if width < 2:  # every feature is constant: no split anywhere, each tree is a single leaf
+            return
         n_trees, n_nodes = hist.shape[3:]
         hist = hist.astype(np.float64)
         left = np.cumsum(hist[:, :-1], axis=1)

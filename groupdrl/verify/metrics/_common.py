@@ -1,9 +1,16 @@
-"""Shared parts of the intuitive-definition metrics: input checks, sampling, discretisation, MI.
+"""Shared parts of the intuitive-definition metrics: input checks, sampling, discretisation, MI, scaling.
 
 Conventions (as in disentanglement_lib, Locatello et al. 2019): ``codes`` is an (n, d) float
 array of encoder means, ``factors`` an (n, k) integer array of ground-truth factor indices.
 A metric takes either an ``encoder`` and a ``world`` (states are sampled with an explicit
 ``torch.Generator`` seeded by ``seed``) or precomputed ``codes=``/``factors=`` arrays.
+
+Degenerate codes: a code column is *constant* when its range is at most ``CONSTANT_RTOL`` times its
+largest magnitude (a purely relative test, so a uniform rescaling of the code changes nothing). Codes
+are first divided by a power of two that brings their largest magnitude into [0.5, 1) (:func:`unit_scale`,
+exact in floating point), so codes of any scale up to float64's maximum give finite answers.
+Time bounds: every count of sampled points is at most ``MAX_POINTS`` and a metric encodes at most
+``MAX_ENCODED`` observations; larger requests are refused with an error naming the argument.
 """
 from __future__ import annotations
 
@@ -13,26 +20,25 @@ from typing import Any
 import numpy as np
 import torch
 
+from groupdrl._checks import check_int
+from groupdrl.verify.encode import as_codes, encode
+
 Encoder = Callable[[torch.Tensor], Any]
+
+#: Relative range below which a code column counts as constant.
+CONSTANT_RTOL = 1e-12
+#: Largest number of points (rows) a metric samples or accepts for one set.
+MAX_POINTS = 1_000_000
+#: Largest number of observations one metric call encodes (defaults use at most 1.92 million).
+MAX_ENCODED = 20_000_000
 
 
 def check_codes(codes: Any, name: str = "codes", n: int | None = None, min_rows: int = 2) -> np.ndarray:
-    """Return ``codes`` as a finite float64 (n, d) array or raise ValueError naming ``name``."""
-    if isinstance(codes, torch.Tensor):
-        codes = codes.detach().cpu()
-        codes = (codes.double() if codes.is_floating_point() else codes).numpy()
-    arr = np.asarray(codes)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if arr.ndim != 2 or arr.shape[0] < min_rows or arr.shape[1] < 1:
-        raise ValueError(f"{name}: expected an (n, d) array with n >= {min_rows} and d >= 1, "
-                         f"got shape {arr.shape}")
-    if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name}: expected {n} rows (one per point), got {arr.shape[0]}")
-    if not np.isfinite(arr).all():
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{name}: expected finite values, got {arr[tuple(bad)]} at index {tuple(bad)}")
+    """Return ``codes`` as a finite float64 (n, d) array or raise naming ``name`` (see :func:`as_codes`)."""
+    arr = as_codes(codes, name, n, min_rows)
+    if arr.shape[0] > MAX_POINTS:
+        raise ValueError(f"{name}: at most {MAX_POINTS} rows (the metrics' time bound), got {arr.shape[0]}; "
+                         "pass a random subsample")
     return arr
 
 
@@ -52,11 +58,21 @@ def check_factors(factors: Any, n: int, name: str = "factors") -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def check_count(value: Any, name: str, minimum: int = 2) -> int:
-    """Return ``value`` as an int >= ``minimum`` or raise ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
+def check_count(value: Any, name: str, minimum: int = 2, maximum: int = MAX_POINTS) -> int:
+    """Return ``value`` as an int in ``[minimum, maximum]`` or raise naming ``name``."""
+    return check_int(value, name, minimum, maximum)
+
+
+def seeded(seed: Any) -> torch.Generator:
+    """``torch.Generator().manual_seed(seed)`` for a seed in ``[0, 2**32)`` (the range scikit-learn accepts)."""
+    return torch.Generator().manual_seed(check_int(seed, "seed", 0, 2**32 - 1))
+
+
+def check_encoded(total: int, names: str) -> None:
+    """Refuse a call that would encode more than ``MAX_ENCODED`` observations."""
+    if total > MAX_ENCODED:
+        raise ValueError(f"{names}: this call would encode {total:.3g} observations, above the time bound of "
+                         f"{MAX_ENCODED:.0e}; lower them")
 
 
 def varying(factors: np.ndarray) -> np.ndarray:
@@ -76,31 +92,9 @@ def check_world(world: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in world.sizes)
 
 
-def _device(encoder: Encoder) -> torch.device | None:
-    if isinstance(encoder, torch.nn.Module):
-        for p in encoder.parameters():
-            return p.device
-    return None
-
-
 def encode_states(encoder: Encoder, world: Any, states: torch.Tensor, batch_size: int = 256) -> np.ndarray:
-    """Render ``states`` and encode them in batches under ``torch.no_grad``; (n, d) float64 codes.
-
-    The encoder is called as given (put a model in eval mode first); its output must be an
-    (batch, d) tensor or array of finite numbers.
-    """
-    batch_size = check_count(batch_size, "batch_size", 1)
-    device = _device(encoder)
-    out = []
-    with torch.no_grad():
-        for start in range(0, states.shape[0], batch_size):
-            obs = world.render(states[start:start + batch_size])
-            if device is not None:
-                obs = obs.to(device)
-            out.append(check_codes(encoder(obs), "encoder output", n=obs.shape[0], min_rows=1))
-    if len({c.shape[1] for c in out}) != 1:
-        raise ValueError("encoder output: expected the same latent dimension for every batch")
-    return np.concatenate(out)
+    """Render ``states`` and encode them (:func:`groupdrl.verify.encode.encode`); (n, d) float64 codes."""
+    return encode(encoder, world, states, batch_size, "encoder output")
 
 
 def sample_states(world: Any, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -130,9 +124,9 @@ def train_test(encoder: Encoder | None, world: Any, codes: Any, factors: Any, co
     ``n_test / (n_train + n_test)`` share of the points is held out for testing.
     """
     n_train, n_test = check_count(n_train, "n_train"), check_count(n_test, "n_test", 1)
+    gen = seeded(seed)
     if encoder is not None or world is not None:
         _only_one_form(encoder, world, codes, factors, codes_test, factors_test)
-        gen = torch.Generator().manual_seed(seed)
         train = sample_codes(encoder, world, n_train, gen, batch_size)
         return (*train, *sample_codes(encoder, world, n_test, gen, batch_size))
     c, f = arrays(codes, factors)
@@ -166,8 +160,7 @@ def codes_factors(encoder: Encoder | None, world: Any, codes: Any, factors: Any,
     """Resolve the two calling forms into one (codes, factors) pair of ``n`` points."""
     if encoder is not None or world is not None:
         _only_one_form(encoder, world, codes, factors)
-        return sample_codes(encoder, world, check_count(n, "n_train"), torch.Generator().manual_seed(seed),
-                            batch_size)
+        return sample_codes(encoder, world, check_count(n, "n_train"), seeded(seed), batch_size)
     return arrays(codes, factors)
 
 
@@ -183,14 +176,58 @@ def _only_one_form(encoder: Any, world: Any, *arrays_given: Any) -> None:
         raise ValueError("codes/factors: give either an encoder and a world or precomputed arrays, not both")
 
 
+def unit_scale(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The arrays divided by one power of two ``2^e`` bringing their largest magnitude into [0.5, 1).
+
+    Exact (no rounding) wherever the result stays normal, so scale-invariant quantities are unchanged,
+    and no square or difference of the results can overflow.
+    """
+    top = max((float(np.abs(a).max()) for a in arrays if a.size), default=0.0)
+    if top == 0.0:
+        return arrays
+    e = np.frexp(top)[1]
+    return tuple(np.ldexp(a, -e) for a in arrays)
+
+
+def constant_columns(codes: np.ndarray) -> np.ndarray:
+    """Bool (d,): columns whose range is at most ``CONSTANT_RTOL`` times their largest magnitude."""
+    if codes.shape[0] == 0:
+        return np.ones(codes.shape[1], dtype=bool)
+    with np.errstate(over="ignore"):  # a range beyond float64's maximum is inf: not constant
+        return np.ptp(codes, axis=0) <= CONSTANT_RTOL * np.abs(codes).max(axis=0)
+
+
+def standardise(train: np.ndarray, *others: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per column ``(x − mean) / std`` with the training statistics; a constant column becomes 0.
+
+    Each column is first brought to unit scale (:func:`unit_scale`), so no input overflows; values
+    beyond ``1 / CONSTANT_RTOL`` training stds (a test column far outside its training range) are
+    clipped there.
+    """
+    arrays = (train, *others)
+    scaled = [np.empty(a.shape) for a in arrays]
+    for j in range(train.shape[1]):
+        for dst, col in zip(scaled, unit_scale(*(a[:, j] for a in arrays))):
+            dst[:, j] = col
+    mean, std = scaled[0].mean(axis=0), scaled[0].std(axis=0)
+    std = np.where(constant_columns(train) | (std == 0), np.inf, std)
+    return tuple(np.clip((z - mean) / std, -1 / CONSTANT_RTOL, 1 / CONSTANT_RTOL) for z in scaled)
+
+
 def histogram_discretize(codes: np.ndarray, num_bins: int = 20) -> np.ndarray:
     """Bin each code column into ``num_bins`` equal-width bins (disentanglement_lib's discretizer).
 
-    ``np.digitize(z, np.histogram(z, num_bins)[1][:-1])``: bins 1..num_bins; a constant
-    column falls into a single bin.
+    ``np.digitize(z, np.histogram(z, num_bins)[1][:-1])``: bins 1..num_bins, on each column divided
+    by :func:`unit_scale` (equal-width bins do not change under a rescaling of the column); a
+    constant column (see :func:`constant_columns`) falls into a single bin.
     """
-    num_bins = check_count(num_bins, "num_bins", 1)
-    return np.stack([np.digitize(z, np.histogram(z, num_bins)[1][:-1]) for z in codes.T], axis=1)
+    num_bins = check_count(num_bins, "num_bins", 1, 100_000)
+    const = constant_columns(codes)
+    cols = []
+    for z, flat in zip(codes.T, const):
+        (z,) = unit_scale(z)
+        cols.append(np.ones(len(z), dtype=np.int64) if flat else np.digitize(z, np.histogram(z, num_bins)[1][:-1]))
+    return np.stack(cols, axis=1)
 
 
 def mutual_info_matrix(discrete: np.ndarray, factors: np.ndarray) -> np.ndarray:

@@ -10,12 +10,13 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from ._common import Encoder, check_count, encode_states, fixed_mask, grouped_states, sample_states
+from ._common import (Encoder, check_count, check_encoded, constant_columns, encode_states, fixed_mask,
+                      grouped_states, sample_states, seeded, standardise)
 
 
 def beta_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_train: int = 10000,
                    n_eval: int = 5000, seed: int = 0, batch_size: int = 256) -> dict[str, float]:
-    r"""BetaVAE score, as computed by disentanglement_lib (``beta_vae_sklearn``).
+    r"""BetaVAE score, as computed by disentanglement_lib (``beta_vae_sklearn``), on standardised features.
 
     Per point: draw a factor :math:`k`, two batches of ``group_size`` states that agree on
     factor :math:`k` only by construction (all other factors resampled independently),
@@ -25,18 +26,30 @@ def beta_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_trai
     factor and resamples the others); all randomness comes from
     ``torch.Generator().manual_seed(seed)``.
 
+    Departures from the reference, so that the score does not depend on the code's units: the
+    features are standardised with the training statistics before the (L2-regularised) logistic
+    regression, whose fit otherwise changes with a rescaling of the code (at scale 1e-30 every
+    weight is regularised to zero); and a code whose features never vary (a constant encoder)
+    scores 0, as every disentanglement score does for a code without information, instead of the
+    majority-class rate its classifier would reach.
+
     Returns
     -------
     dict
         ``train_accuracy``, ``eval_accuracy``.
     """
-    group_size = check_count(group_size, "group_size", 1)
-    gen = torch.Generator().manual_seed(seed)
-    x, y = _points(encoder, world, check_count(n_train, "n_train"), group_size, gen, batch_size)
-    xe, ye = _points(encoder, world, check_count(n_eval, "n_eval", 1), group_size, gen, batch_size)
+    group_size = check_count(group_size, "group_size", 1, 100_000)
+    n_train, n_eval = check_count(n_train, "n_train"), check_count(n_eval, "n_eval", 1)
+    check_encoded(2 * group_size * (n_train + n_eval), "n_train, n_eval, group_size")
+    gen = seeded(seed)
+    x, y = _points(encoder, world, n_train, group_size, gen, batch_size)
+    xe, ye = _points(encoder, world, n_eval, group_size, gen, batch_size)
     if np.unique(y).size < 2:
         return {"train_accuracy": 1.0, "eval_accuracy": 1.0}
-    model = LogisticRegression(random_state=seed)
+    if constant_columns(x).all():
+        return {"train_accuracy": 0.0, "eval_accuracy": 0.0}
+    x, xe = standardise(x, xe)
+    model = LogisticRegression(random_state=int(seed))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x, y)
@@ -45,13 +58,18 @@ def beta_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_trai
 
 def _points(encoder: Encoder, world: Any, n: int, group_size: int, gen: torch.Generator,
             batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    features, labels = [], []
+    """Features and labels of ``n`` points; each chunk's codes are scaled by a power of two (exact) so that
+    no difference overflows, then every chunk is brought to the largest chunk's scale."""
+    features, exponents, labels = [], [], []
     for lab, first in grouped_states(world, n, group_size, gen):
         m, k = lab.numel(), first.shape[-1]
         second = sample_states(world, m * group_size, gen).view(m, group_size, k)
         second = torch.where(fixed_mask(lab, k), first, second)
         z = encode_states(encoder, world, torch.cat([first, second]).reshape(-1, k), batch_size)
-        z = z.reshape(2, m, group_size, -1)
+        e = int(np.frexp(np.abs(z).max())[1])
+        z = np.ldexp(z, -e).reshape(2, m, group_size, -1)
         features.append(np.abs(z[0] - z[1]).mean(axis=1))
+        exponents.append(e)
         labels.append(lab.numpy())
-    return np.concatenate(features), np.concatenate(labels)
+    top = max(exponents)
+    return np.concatenate([np.ldexp(f, e - top) for f, e in zip(features, exponents)]), np.concatenate(labels)

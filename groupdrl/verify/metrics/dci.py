@@ -9,7 +9,7 @@ from joblib import Parallel, delayed
 from scipy.stats import entropy
 
 from ._boosting import _HistBoosting
-from ._common import Encoder, check_count, train_test, varying
+from ._common import Encoder, check_count, train_test, unit_scale, varying
 
 
 def dci(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None, factors: Any = None,
@@ -35,7 +35,8 @@ def dci(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
     (exact up to 1024 training points, 512 bins up to 4096, else 256): 10-20x faster, and
     D, C and informativeness within 0.005 of the sklearn estimator at 10,000 points, within
     0.02 at small sizes (benchmarks/results/metrics.md). Constant factors are left out
-    (their importance column is zero).
+    (their importance column is zero). A constant code has no importances: D = C = 0, and its
+    informativeness is the majority-class rate (what a classifier without input reaches).
 
     Parameters
     ----------
@@ -59,10 +60,11 @@ def dci(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
     """
     if estimator not in ("hist", "sklearn"):
         raise ValueError(f"estimator: expected 'hist' or 'sklearn', got {estimator!r}")
-    n_jobs = check_count(n_jobs, "n_jobs", 1)
+    n_jobs = check_count(n_jobs, "n_jobs", 1, 64)
     c, f, ct, ft = train_test(encoder, world, codes, factors, codes_test, factors_test, n_train, n_test, seed,
                               batch_size)
     keep = varying(f)
+    c, ct = unit_scale(c, ct)  # exact; the trees' splits do not change under a uniform rescaling
     fits = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_fit)(estimator, c, f[:, j], ct, ft[:, j], seed) for j in keep)
     importance = np.zeros((c.shape[1], f.shape[1]))
@@ -90,11 +92,13 @@ def _fit(estimator: str, x: np.ndarray, y: np.ndarray, xt: np.ndarray, yt: np.nd
 
 
 def disentanglement(importance: np.ndarray) -> float:
-    r"""D = :math:`\sum_i \rho_i (1 - H_K(P_{i\cdot}))` of a (codes, factors) importance matrix."""
+    r"""D = :math:`\sum_i \rho_i (1 - H_K(P_{i\cdot}))` of a (codes, factors) importance matrix (0 when every
+    importance is 0: a code without information)."""
+    if not importance.any():
+        return 0.0
     per_code = 1.0 - entropy(importance.T + 1e-11, base=importance.shape[1]) if importance.shape[1] > 1 \
         else np.ones(importance.shape[0])
-    weights = importance if importance.sum() > 0 else np.ones_like(importance)
-    return float(np.sum(per_code * weights.sum(axis=1) / weights.sum()))
+    return float(np.clip(np.sum(per_code * importance.sum(axis=1) / importance.sum()), 0.0, 1.0))  # rounding
 
 
 def completeness(importance: np.ndarray) -> float:

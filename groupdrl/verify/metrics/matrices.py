@@ -6,8 +6,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._common import Encoder, check_count, check_world, codes_factors, discrete_entropy, encode_states, \
-    histogram_discretize, mutual_info_matrix, sample_states
+from ._common import (Encoder, check_count, check_encoded, check_world, codes_factors, constant_columns,
+                      discrete_entropy, encode_states, histogram_discretize, mutual_info_matrix, sample_states,
+                      seeded, unit_scale)
 
 
 def latent_factor_matrices(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
@@ -35,7 +36,8 @@ def factor_traversal(encoder: Encoder, world: Any, *, n_bases: int = 64, seed: i
     through all its values with the others fixed; latent :math:`j`'s variance along that
     traversal, averaged over bases and divided by its variance over all traversed codes,
     gives ``variance_ratio[j, k]`` (near 1 for the factor a disentangled latent encodes,
-    near 0 for the others; 0 for a constant latent).
+    near 0 for the others; 0 for a constant latent, see
+    :func:`~groupdrl.verify.metrics._common.constant_columns`).
 
     Returns
     -------
@@ -44,16 +46,18 @@ def factor_traversal(encoder: Encoder, world: Any, *, n_bases: int = 64, seed: i
         ratio, -1 for a latent that never moves).
     """
     sizes = check_world(world)
-    bases = sample_states(world, check_count(n_bases, "n_bases", 1), torch.Generator().manual_seed(seed))
-    along, codes = [], []
+    n_bases = check_count(n_bases, "n_bases", 1)
+    check_encoded(n_bases * sum(sizes), "n_bases")
+    bases = sample_states(world, n_bases, seeded(seed))
+    codes = []
     for k, size in enumerate(sizes):
         states = bases[:, None, :].repeat(1, size, 1)
         states[:, :, k] = torch.arange(size)
-        z = encode_states(encoder, world, states.reshape(-1, len(sizes)), batch_size)
-        along.append(z.reshape(bases.shape[0], size, -1).var(axis=1).mean(axis=0))
-        codes.append(z)
-    total = np.concatenate(codes).var(axis=0)
-    moving = total > 1e-12 * (1.0 + np.abs(np.concatenate(codes)).max(axis=0) ** 2)
-    ratio = np.zeros((total.size, len(sizes)))
-    ratio[moving] = np.stack(along, axis=1)[moving] / total[moving, None]
+        codes.append(encode_states(encoder, world, states.reshape(-1, len(sizes)), batch_size))
+    codes = unit_scale(*codes)  # one exact power-of-two scale: the ratios are unchanged, nothing overflows
+    along = np.stack([z.reshape(n_bases, size, -1).var(axis=1).mean(axis=0) for z, size in zip(codes, sizes)], 1)
+    everything = np.concatenate(codes)
+    moving = ~constant_columns(everything)
+    ratio = np.zeros(along.shape)
+    ratio[moving] = along[moving] / everything.var(axis=0)[moving, None]
     return {"variance_ratio": ratio, "moved_by": np.where(moving, ratio.argmax(axis=1), -1)}

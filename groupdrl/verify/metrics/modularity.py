@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from ._common import Encoder, histogram_discretize, mutual_info_matrix, train_test, varying
+from ._common import Encoder, histogram_discretize, mutual_info_matrix, standardise, train_test, varying
 
 
 def modularity_explicitness(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
@@ -25,7 +25,8 @@ def modularity_explicitness(encoder: Encoder | None = None, world: Any = None, *
 
     Differences from the reference code, so that no input gives NaN or an error: a
     constant code is standardised to 0 (the reference divides by its zero std), a class
-    absent from the test set is left out of that factor's AUC (the reference crashes), and
+    absent from the test set is left out of that factor's AUC and a factor constant in the test set
+    out of ``explicitness_test`` (the reference crashes), and
     constant factors are left out (K counts varying factors; a single factor gives
     modularity 1 for every informative code).
 
@@ -52,23 +53,26 @@ def modularity_explicitness(encoder: Encoder | None = None, world: Any = None, *
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = (sq.sum(axis=1) - top) / (top * (k - 1)) if k > 1 else np.zeros_like(top)
     modularity = np.where(top > 0, 1.0 - delta, 0.0)
-    mean, std = c.mean(axis=0), c.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    x, xt = (c - mean) / std, (ct - mean) / std
+    x, xt = standardise(c, ct)
     train, test = [], []
     for j in keep:
         clf = LogisticRegression().fit(x, f[:, j])
-        train.append(_auc(clf, x, f[:, j], "factors"))
-        test.append(_auc(clf, xt, ft[:, j], "factors_test"))
+        train.append(_auc(clf, x, f[:, j]))
+        test.append(_auc(clf, xt, ft[:, j]))
+    test = [a for a in test if a is not None]
+    if not test:
+        name = "factors_test" if factors_test is not None else "codes"
+        raise ValueError(f"{name}: every factor that varies in training is constant in the test points "
+                         f"({len(ft)}); ROC-AUC needs two classes: give more points")
     return {"modularity": float(modularity.mean()), "explicitness_train": float(np.mean(train)),
             "explicitness_test": float(np.mean(test)), "mi_matrix": m}
 
 
-def _auc(clf: LogisticRegression, x: np.ndarray, y: np.ndarray, name: str) -> float:
-    """Macro one-vs-rest ROC-AUC of the class probabilities, over the classes both present and absent in y."""
+def _auc(clf: LogisticRegression, x: np.ndarray, y: np.ndarray) -> float | None:
+    """Macro one-vs-rest ROC-AUC of the class probabilities over the classes both present and absent in y
+    (``None`` when y has a single class: no ROC-AUC)."""
     onehot = y[:, None] == clf.classes_[None, :]
     cols = [i for i in range(onehot.shape[1]) if 0 < onehot[:, i].sum() < y.size]
     if not cols:
-        raise ValueError(f"{name}: a factor that varies in training is constant here; "
-                         "ROC-AUC needs two classes")
+        return None
     return float(roc_auc_score(onehot[:, cols], clf.predict_proba(x)[:, cols], average="macro"))

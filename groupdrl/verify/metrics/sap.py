@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
-from ._common import Encoder, top_two_gap, train_test, varying
+from ._common import Encoder, constant_columns, standardise, top_two_gap, train_test, varying
 
 
 def sap(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None, factors: Any = None,
@@ -23,6 +23,11 @@ def sap(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
     :math:`\mathrm{cov}(z_i, v_k)^2 / (\mathrm{var}\, z_i\, \mathrm{var}\, v_k)` on the
     training points (0 for a constant code). SAP = mean over factors of the gap between the
     two largest :math:`S_{ik}` over codes. Constant factors are left out.
+
+    Departure from the reference: each code is standardised with its training mean and std before
+    the classifier sees it. The reference feeds the raw code to the strongly regularised SVM, so its
+    score changed with the code's units (a code rescaled by 1e-30 scored 0; at 1e300 liblinear did
+    not return). Squared correlations are unchanged by this.
 
     Parameters
     ----------
@@ -39,12 +44,14 @@ def sap(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
     c, f, ct, ft = train_test(encoder, world, codes, factors, codes_test, factors_test, n_train, n_test, seed,
                               batch_size)
     keep = varying(f)
+    c, ct = standardise(c, ct)
+    informative = ~constant_columns(c)
     score = np.zeros((c.shape[1], f.shape[1]))
     for j in keep:
         for i in range(c.shape[1]):
             if continuous_factors:
                 cov = np.cov(c[:, i], f[:, j], ddof=1)
-                score[i, j] = cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1]) if cov[0, 0] > 1e-12 else 0.0
+                score[i, j] = cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1]) if informative[i] else 0.0
             else:
                 clf = LinearSVC(C=0.01, class_weight="balanced", random_state=seed)
                 with warnings.catch_warnings():
