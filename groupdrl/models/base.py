@@ -140,11 +140,13 @@ def make_encoder(shape: Sequence[int], out_dim: int, hidden: Sequence[int] = (25
     return MLPEncoder(shape[0], tuple(hidden), out_dim)
 
 
-def make_decoder(latent_dim: int, shape: Sequence[int], hidden: Sequence[int] = (256, 256)) -> nn.Module:
-    """The mirror of :func:`make_encoder`; outputs logits (images) or means (vectors)."""
+def make_decoder(latent_dim: int, shape: Sequence[int], hidden: Sequence[int] = (256, 256), *,
+                 batch_norm: bool = False) -> nn.Module:
+    """The mirror of :func:`make_encoder`; outputs logits (images) or means (vectors); ``batch_norm`` before
+    every ReLU (a DCGAN-style generator)."""
     if is_image(shape):
-        return ConvDecoder(latent_dim, shape[0], shape[1])
-    return MLPDecoder(latent_dim, tuple(reversed(tuple(hidden))), shape[0])
+        return ConvDecoder(latent_dim, shape[0], shape[1], batch_norm=batch_norm)
+    return MLPDecoder(latent_dim, tuple(reversed(tuple(hidden))), shape[0], batch_norm=batch_norm)
 
 
 def default_likelihood(shape: Sequence[int]) -> str:

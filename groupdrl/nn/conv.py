@@ -115,9 +115,12 @@ class ConvDecoder(nn.Module):
         Channels ``C`` of the decoded images.
     image_size : int
         Side ``H`` of the decoded images, at least 16.
+    batch_norm : bool
+        Batch normalisation before every ReLU (the DCGAN generator of Radford et al. 2016, used by
+        InfoGAN); off for the VAE decoders of disentanglement_lib.
     """
 
-    def __init__(self, latent_dim: int, out_channels: int, image_size: int) -> None:
+    def __init__(self, latent_dim: int, out_channels: int, image_size: int, *, batch_norm: bool = False) -> None:
         super().__init__()
         self.latent_dim = positive_int(latent_dim, "latent_dim")
         self.out_channels = positive_int(out_channels, "out_channels")
@@ -125,10 +128,15 @@ class ConvDecoder(nn.Module):
         self.side = sides[-1]
         self.image_size = image_size
         top = CONV_CHANNELS[-1]
+        def norm(kind, width):
+            return [kind(width)] if batch_norm else []
+
         self.fc = nn.Sequential(
             nn.Linear(self.latent_dim, HIDDEN),
+            *norm(nn.BatchNorm1d, HIDDEN),
             nn.ReLU(),
             nn.Linear(HIDDEN, top * self.side * self.side),
+            *norm(nn.BatchNorm1d, top * self.side * self.side),
             nn.ReLU(),
             nn.Unflatten(1, (top, self.side, self.side)),
         )
@@ -139,7 +147,7 @@ class ConvDecoder(nn.Module):
             big, small = sides[-2 - i], sides[-1 - i]  # this layer maps side `small` back to `big`
             layers.append(nn.ConvTranspose2d(prev, ch, 4, stride=2, padding=1, output_padding=big - 2 * small))
             if i < len(channels) - 1:
-                layers.append(nn.ReLU())
+                layers += [*norm(nn.BatchNorm2d, ch), nn.ReLU()]
             prev = ch
         self.deconv = nn.Sequential(*layers)
         relu_init_(self)

@@ -305,10 +305,12 @@ def test_joint_vae_objective():
 
 # ---- InfoGAN (Chen et al. 2016): min_{G,Q} max_D V(D, G) − λ L_I ----------------------------------------------
 
-def test_infogan_objective():
-    """Draws: c and ε together, U(−1, 1). D/Q: BCE(D(x), 1) + BCE(D(x̃), 0) − λ L_I on detached fakes;
-    G: BCE(D(x̃), 1) − λ L_I through D and Q; L_I = E log N(c; Q(x̃), I) + k log 2."""
-    m = build("infogan", code_dim=2, noise_dim=3, lambda_info=0.7, trunk_dim=8)
+@pytest.mark.parametrize("r1", [0.0, 3.1])
+def test_infogan_objective(r1):
+    """Draws: c and ε together, U(−1, 1). D/Q: BCE(D(x), 1) + BCE(D(x̃), 0) − λ L_I on detached fakes
+    + (γ/2) E‖∇_x D(x)‖² on the real batch (R1; γ = 0 is the paper's objective); G: BCE(D(x̃), 1) − λ L_I
+    through D and Q; L_I = E log N(c; Q(x̃), I) + k log 2."""
+    m = build("infogan", code_dim=2, noise_dim=3, lambda_info=0.7, trunk_dim=8, r1=r1)
     x = batch()
     out = m.loss({"x": x}, gen())
     u = 2 * torch.rand(len(x), 5, generator=gen()) - 1
@@ -322,15 +324,22 @@ def test_infogan_objective():
     def info(c_pred):
         return (-0.5 * (c - c_pred) ** 2 - 0.5 * math.log(2 * math.pi)).sum(1).mean() + 2 * math.log(2)
 
-    real_logit, _ = critic(x)
+    x_req = x.clone().requires_grad_(True)
+    real_logit, _ = critic(x_req)
+    slope, = torch.autograd.grad(real_logit.sum(), x_req, create_graph=True)  # ∂D(x_i)/∂x_i per sample
+    penalty = (slope**2).sum(1).mean()
     fake_logit, c_pred = critic(fake.detach())
-    d_obj = (-F.logsigmoid(real_logit).mean() - F.logsigmoid(-fake_logit).mean() - 0.7 * info(c_pred))
+    d_obj = (-F.logsigmoid(real_logit).mean() - F.logsigmoid(-fake_logit).mean() - 0.7 * info(c_pred)
+             + 0.5 * r1 * penalty)
     g_logit, g_pred = critic(fake)
     g_obj = -F.logsigmoid(g_logit).mean() - 0.7 * info(g_pred)
     nontrivial(info(c_pred), -F.logsigmoid(real_logit).mean(), -F.logsigmoid(-fake_logit).mean())
     assert_close(out["d_loss"], d_obj, "d_loss")
     assert_close(out["g_loss"], g_obj, "g_loss")
     assert_close(out["mi"], info(g_pred), "mi")
+    if r1:
+        nontrivial(penalty)
+        assert_close(out["r1"], penalty, "r1")
     assert_close(out["loss"], d_obj + g_obj, "loss")
     assert_gradients(m, out["loss"], [(params_of(m.generator_net), g_obj), (params_of(m.critic), d_obj)])
 

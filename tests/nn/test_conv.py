@@ -105,3 +105,15 @@ def test_integer_input_is_a_type_error():
 def test_bad_constructor_arguments(factory, match):
     with pytest.raises(ValueError, match=match):
         factory()
+
+
+def test_batch_norm_option_normalises_before_every_relu():
+    """DCGAN-style generators: a BatchNorm before each ReLU of the decoder (conv and MLP), none by default."""
+    for net, kinds in ((ConvDecoder(4, 1, 20, batch_norm=True), (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)),
+                       (MLPDecoder(4, (8, 8), 3, batch_norm=True), (torch.nn.BatchNorm1d,))):
+        layers = list(net.modules())
+        relus = [i for i, m in enumerate(layers) if isinstance(m, torch.nn.ReLU)]
+        assert relus and all(isinstance(layers[i - 1], kinds) for i in relus)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in ConvDecoder(4, 1, 20).modules())
+    out = ConvDecoder(4, 1, 20, batch_norm=True)(torch.randn(6, 4))
+    assert out.shape == (6, 1, 20, 20)
