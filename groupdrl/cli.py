@@ -23,7 +23,9 @@ DEFAULT_COMPARE = ("beta_vae", "hae", "lsbd_vae")
 #: ``--quick``: steps, batch size, world options per built-in world and metric sample sizes (≲ 3 min, 2 cores).
 QUICK = {"steps": 600, "batch_size": 32, "n_metric": 2000,
          "worlds": {"flatland": {"n": 8, "image_size": 16}, "arrow": {"n_orientations": 8, "n_colours": 8,
-                                                                       "image_size": 16}},
+                                                                       "image_size": 16},
+                    "dihedral_shape": {"image_size": 16}, "dsprites": {"image_size": 32},
+                    "shapes3d": {"image_size": 32}},
          "hparams": {"hae": {"gamma_warmup": 200}}}
 
 
