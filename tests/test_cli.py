@@ -90,11 +90,13 @@ def test_compare_prints_a_table(tmp_path, capsys):
 
 
 def test_compare_fits_schedules_to_its_run():
-    """AnnealedVAE/JointVAE ramp their capacity over the first third of a compare run, whatever its length;
-    --quick adds its own settings; models without schedules get nothing."""
+    """AnnealedVAE/JointVAE ramp their capacity over the first third of a compare run, whatever its length,
+    DisDiff pretrains its DDPM for the first half; --quick adds its own settings; models without schedules
+    get nothing."""
     from groupdrl.cli import compare_hparams
 
     assert compare_hparams("annealed_vae", 600, quick=False) == {"capacity_steps": 200}
     assert compare_hparams("joint_vae", 3000, quick=True) == {"capacity_steps": 1000}
+    assert compare_hparams("disdiff", 600, quick=True) == {"pretrain_steps": 300}
     assert compare_hparams("beta_vae", 600, quick=True) == {}
     assert compare_hparams("hae", 600, quick=True) == {"gamma_warmup": 200}
