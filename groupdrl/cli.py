@@ -9,7 +9,6 @@ import argparse
 import inspect
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -154,12 +153,15 @@ def cmd_worlds(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from groupdrl import models
-    from groupdrl.train import fit
-    from groupdrl.train.checkpoint import read_json
-    from groupdrl.train.collapse import COLLAPSE
+    """``groupdrl compare``: a sweep of the given models on one world and one seed (:func:`groupdrl.sweep.run_sweep`,
+    local backend, light verification), so compare and a many-run study share one code path; the table adds
+    the collapse flag that :func:`~groupdrl.train.fit` records in each run."""
+    import shutil
 
-    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    from groupdrl import models
+    from groupdrl.sweep import grid_from_dict, run_sweep
+
+    names = _names(args.models)
     for name in names:
         models.model_class(name)  # unknown names fail before any training
     quick = args.quick
@@ -167,34 +169,30 @@ def cmd_compare(args) -> int:
     batch = args.batch_size or (QUICK["batch_size"] if quick else 64)
     n_metric = args.n_metric or (QUICK["n_metric"] if quick else 10000)
     defaults = QUICK["worlds"].get(args.world, {}) if quick else {}
-    world, spec = _world_from_args(args.world, args.world_set, defaults)
+    _, spec = _world_from_args(args.world, args.world_set, defaults)
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise FileExistsError(f"--out: {out} is not empty; choose another directory or pass --force")
-    rows = []
-    for name in names:
-        run = out / name
-        if run.exists() and args.force:
-            import shutil
-
-            shutil.rmtree(run)
-        print(f"== {name}: {steps} steps on {world!r}", file=sys.stderr, flush=True)
-        model = models.get(name, world, seed=args.seed, **compare_hparams(name, steps, quick))
-        t0 = time.perf_counter()
-        fit(model, world, steps=steps, batch_size=batch, lr=args.lr, seed=args.seed, out_dir=run,
-            checkpoint_every=steps, log_every=max(1, steps // 5), quiet=args.quiet, world_config=spec,
-            device=args.device)
-        train_s = time.perf_counter() - t0
-        report = verify_run(run, world=world, seed=args.seed, n_metric=n_metric, full=False)
-        report["train_s"] = train_s
-        report["collapse"] = read_json(run / COLLAPSE)  # fit's collapse check of the trained model
-        rows.append(report)
+    grid = grid_from_dict({"models": [{"name": n, "hparams": compare_hparams(n, steps, quick)} for n in names],
+                           "worlds": [{"name": spec["name"], "options": spec["kwargs"]}], "seeds": [args.seed],
+                           "fit": {"steps": steps, "batch_size": batch, "lr": args.lr, "checkpoint_every": steps},
+                           "verify": {"full": False, "n_metric": n_metric, "seed": args.seed}}, where="compare")
+    for point in grid.points():
+        if args.force and (out / point.name).exists():
+            shutil.rmtree(out / point.name)
+    cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    summary = run_sweep(grid, out, backend="local", cpus=torch.get_num_threads(), gpus=1 if cuda else 0,
+                        save_report=False, quiet=args.quiet)
+    for f in summary.failed:
+        print(f"failed: {f['name']}: {f['error']}: {f['message'][:300]} (traceback in {out / f['name']}/errors.jsonl)",
+              file=sys.stderr)
+    rows = summary.results
     table = comparison_table(rows)
     (out / "compare.md").write_text(f"world: {spec}\n\n{table}\n")
     (out / "compare.json").write_text(json.dumps(_jsonable(rows), indent=2))
     print(table)
-    print(f"\n(runs, compare.md and compare.json in {out}; `groupdrl verify {out}/<model>` gives the full report)")
-    return 0
+    print(f"\n(runs, compare.md and compare.json in {out}; `groupdrl verify {out}/<run>` gives the full report)")
+    return 1 if summary.failed else 0
 
 
 def _names(text: str) -> list[str]:

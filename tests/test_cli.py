@@ -86,7 +86,16 @@ def test_compare_prints_a_table(tmp_path, capsys):
     assert (out / "compare.md").exists()
     rows = json.loads((out / "compare.json").read_text())
     assert [r["model"]["name"] for r in rows] == ["beta_vae", "lsbd_vae"]
+    assert all(isinstance(r["collapse"]["collapsed"], bool) for r in rows)  # fit's check, shown as a column
+    # compare is a sweep (one world, one seed): its runs are sweep runs that `groupdrl report` reads
+    from groupdrl.sweep import collect
+
+    assert sorted(r["name"] for r in rows) == sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert [r["status"] for r in collect(out)] == ["done", "done"]
     assert main(["compare", *VEC, "--models", "beta_vae", "--steps", "5", "--out", str(out)]) == 2  # not empty
+    assert main(["compare", *VEC, "--models", "beta_vae", "--steps", "5", "--batch-size", "16", "--n-metric", "300",
+                 "--out", str(out), "--quiet", "--force"]) == 0  # --force retrains
+    assert json.loads((out / "compare.json").read_text())[0]["resumed_from"] == 0
 
 
 def test_compare_fits_schedules_to_its_run():

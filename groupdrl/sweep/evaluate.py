@@ -40,10 +40,12 @@ def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int 
     saved to ``out_dir/report/`` as ``report.json``, ``report.md`` and PNGs when ``save``) in
     ``report["_report"]``. Otherwise only ``verify_group`` and MIG/DCI on ``n_metric`` states (what
     ``groupdrl compare`` shows). Either way ``report["group"]["summary"]`` holds the verdict, equivariance
-    error, largest off-diagonal leakage and D_LSBD, and ``report["intuitive"]`` MIG / DCI.
+    error, largest off-diagonal leakage and D_LSBD, ``report["intuitive"]`` MIG / DCI, and ``report["collapse"]``
+    the run's collapse check (``collapse.json`` written by :func:`~groupdrl.train.fit`; ``None`` if absent).
     """
     from groupdrl.train import load_run
-    from groupdrl.train.checkpoint import CHECKPOINT, check_run_dir, load_checkpoint, read_config
+    from groupdrl.train.checkpoint import CHECKPOINT, check_run_dir, load_checkpoint, read_config, read_json
+    from groupdrl.train.collapse import COLLAPSE
 
     out_dir = check_run_dir(out_dir)
     config = read_config(out_dir)
@@ -51,7 +53,8 @@ def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int 
     model, world = load_run(out_dir, world=world, device=device)
     encode = model.encode  # the shared encoder call (groupdrl.verify.encode) reads the model's device
     report: dict = {"run": str(out_dir), "model": config["model"], "world": config["world"], "step": step,
-                    "group": None, "intuitive": None}
+                    "group": None, "intuitive": None,
+                    "collapse": read_json(out_dir / COLLAPSE) if (out_dir / COLLAPSE).is_file() else None}
     if full:
         from groupdrl.verify import verify
 
