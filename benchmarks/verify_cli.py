@@ -1,0 +1,96 @@
+"""Where the time of ``groupdrl verify RUN`` goes, on a 16 px built-in world with default settings.
+
+Trains (once, cached in ``--work``) a ``beta_vae`` run on ``flatland`` with ``image_size=16`` (300 steps, the
+model is only needed to have a real conv encoder), then runs the real command ``python -m groupdrl verify RUN``
+in a subprocess ``--repeats`` times and reports its wall time, its CPU time (user + system of the child) and
+the time of each part from its progress lines. With ``--uncached`` it also times, in this process and
+interleaved with the cached runs, the intuitive half with ``encode_once=False`` (the code path before the
+encoder cache: every request encoded) — slow: minutes. Writes ``benchmarks/results/verify_cli.json``; the
+table in ``verify_cli.md`` is written by hand from it (it also holds the profile of the command before the
+cache, taken with cProfile).
+
+Run: ``.venv/bin/python benchmarks/verify_cli.py [--repeats 3] [--uncached]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PART = re.compile(r"^\[verify\] (.+): ([0-9.]+) s$")
+
+
+def train(run: Path) -> None:
+    if (run / "checkpoint.pt").exists():
+        return
+    subprocess.run([sys.executable, "-m", "groupdrl", "train", "beta_vae", "--world", "flatland", "--world-set",
+                    "image_size=16", "--steps", "300", "--out", str(run), "--quiet"], check=True, cwd=ROOT)
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def cli_once(run: Path, out: Path) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "groupdrl", "verify", str(run), "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    parts = {m.group(1): float(m.group(2)) for line in proc.stderr.splitlines() if (m := PART.match(line))}
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "parts": parts}
+
+
+def uncached_once(run: Path) -> dict:
+    """The intuitive half as it ran before the cache: ``encode_once=False`` (each request encoded)."""
+    from groupdrl.train import load_run
+    from groupdrl.verify import verify_intuitive
+
+    model, world = load_run(run)
+    parts: dict[str, float] = {}
+
+    def progress(line: str) -> None:
+        if m := re.match(r"^(.+): ([0-9.]+) s$", line):
+            parts[m.group(1)] = float(m.group(2))
+
+    start, cpu = time.perf_counter(), time.process_time()
+    verify_intuitive(model.encode, world, encode_once=False, progress=progress)
+    return {"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu, "parts": parts}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--uncached", action="store_true", help="also time the intuitive half without the cache")
+    p.add_argument("--work", default="/tmp/groupdrl-bench-verify", help="where the run is trained and cached")
+    args = p.parse_args()
+    work = Path(args.work)
+    run = work / "beta_vae_flatland16"
+    train(run)
+    rows = []
+    for r in range(args.repeats):
+        row = {"repeat": r, "load_before": load(), "cli": cli_once(run, work / "report")}
+        if args.uncached:
+            row["uncached_intuitive"] = uncached_once(run)
+        row["load_after"] = load()
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
+              "run": "beta_vae on flatland(n=8, image_size=16), 300 steps", "rows": rows}
+    out = ROOT / "benchmarks" / "results" / "verify_cli.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
