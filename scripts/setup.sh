@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create ./.venv and install groupdrl into it; needs Python >= 3.11, no Fortran compiler.
+# Create ./.venv with groupdrl, all its extras (escnn included) and the docs tools; needs Python >= 3.11,
+# no Fortran compiler. The core alone, into an environment of your own: pip install . (README, "Install").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -15,6 +16,9 @@ if [ ! -x .venv/bin/python ]; then
     fi
   fi
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements.txt
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps escnn==1.0.11
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+"${PIP[@]}" -r scripts/requirements.txt
+# groupdrl with every extra; escnn itself without its dependencies: its py3nj compiles Fortran
+# (escnn then uses its numerical Clebsch-Gordan solver) and the escnn extra holds the rest
+"${PIP[@]}" --no-build-isolation -e ".[escnn,test,h5,docs,sweep]"
+"${PIP[@]}" --no-deps escnn==1.0.11

@@ -25,9 +25,23 @@ def keep_default_dtype():
         torch.set_default_dtype(dtype)
 
 
+@contextlib.contextmanager
+def _lend_numpy_trapz():
+    """geomstats 2.8 imports ``numpy.trapz``, which numpy 2.4 removed (it is ``numpy.trapezoid``):
+    lend numpy that name while geomstats loads, then take it back."""
+    lent = not hasattr(np, "trapz")
+    if lent:
+        np.trapz = np.trapezoid
+    try:
+        yield
+    finally:
+        if lent:
+            del np.trapz
+
+
 def geomstats() -> ModuleType:
     """Import and return ``geomstats.backend`` without changing torch's default dtype."""
-    with keep_default_dtype():
+    with keep_default_dtype(), _lend_numpy_trapz():
         if "geomstats" not in sys.modules:
             os.environ.setdefault("GEOMSTATS_BACKEND", "numpy")
         import geomstats.backend as gs

@@ -140,7 +140,7 @@ class Group(ABC):
     # ---- shared machinery ----------------------------------------------------------------
     @property
     def escnn(self) -> Any:
-        """The escnn counterpart of this group, or ``None`` where escnn has none."""
+        """The escnn counterpart of this group, or ``None`` where escnn has none (needs the ``escnn`` extra)."""
         return None
 
     def representation(self, spec: str | Representation) -> Representation:

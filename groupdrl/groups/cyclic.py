@@ -5,6 +5,7 @@ import math
 
 import torch
 
+from groupdrl.groups._escnn import import_escnn
 from groupdrl.groups.base import OrderNGroup, check_int_batch
 from groupdrl.groups.representation import Representation, rotation_2d, scalar
 
@@ -22,9 +23,7 @@ class Cyclic(OrderNGroup):
 
     @property
     def escnn(self):
-        from escnn.group import cyclic_group
-
-        return cyclic_group(self.n)
+        return import_escnn(f"{self!r}.escnn").group.cyclic_group(self.n)
 
     def validate(self, a, name: str = "g") -> None:
         check_int_batch(a, name, (), (self.n,))

@@ -5,6 +5,7 @@ import math
 
 import torch
 
+from groupdrl.groups._escnn import import_escnn
 from groupdrl.groups.base import OrderNGroup, check_int_batch
 from groupdrl.groups.representation import Representation, rotation_2d, scalar
 
@@ -24,9 +25,7 @@ class Dihedral(OrderNGroup):
 
     @property
     def escnn(self):
-        from escnn.group import dihedral_group
-
-        return dihedral_group(self.n)
+        return import_escnn(f"{self!r}.escnn").group.dihedral_group(self.n)
 
     def validate(self, a, name: str = "g") -> None:
         check_int_batch(a, name, (2,), (2, self.n))

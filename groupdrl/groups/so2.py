@@ -5,6 +5,7 @@ import math
 
 import torch
 
+from groupdrl.groups._escnn import import_escnn
 from groupdrl.groups.base import TensorGroup, angle_diff, check_float_batch
 from groupdrl.groups.representation import Representation, _block_diag, rotation_2d
 
@@ -117,6 +118,4 @@ class SO2(Torus):
 
     @property
     def escnn(self):
-        from escnn.group import so2_group
-
-        return so2_group()
+        return import_escnn(f"{self!r}.escnn").group.so2_group()

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from groupdrl.groups import _geomstats
+from groupdrl.groups._escnn import import_escnn
 from groupdrl.groups.base import TensorGroup, check_float_batch
 from groupdrl.groups.representation import Representation
 
@@ -49,9 +50,7 @@ class SO3(TensorGroup):
 
     @property
     def escnn(self):
-        from escnn.group import so3_group
-
-        return so3_group()
+        return import_escnn(f"{self!r}.escnn").group.so3_group()
 
     def validate(self, a, name: str = "g") -> None:
         """Finite ``(n, 3, 3)`` float matrices with ``det R > 0`` and ``max |R Rᵀ − I| <= √ε`` (3.5e-4, the

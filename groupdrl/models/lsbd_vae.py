@@ -85,9 +85,8 @@ class LSBDVAE(Model):
         """Locations μ ``(n, K, 2)`` (unit vectors) and scales t ``(n, K)``."""
         out = self.encoder(x)
         loc = self.norm(out[:, : 2 * self.k]).reshape(len(x), self.k, 2)
-        out = out.reshape(len(x), self.k, 3)
         mu = F.normalize(loc, dim=-1, eps=1e-6)
-        t = _T_RANGE[0] + (_T_RANGE[1] - _T_RANGE[0]) * torch.sigmoid(out[..., 2] + _T_OFFSET)
+        t = _T_RANGE[0] + (_T_RANGE[1] - _T_RANGE[0]) * torch.sigmoid(out[:, 2 * self.k :] + _T_OFFSET)
         return mu, t
 
     def sample_posterior(self, mu: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from groupdrl.groups import SO2, Cyclic, Dihedral, Group, Representation
+from groupdrl.groups._escnn import import_escnn
 from groupdrl.nn._checks import check_batch, positive_int, positive_ints
 from groupdrl.nn.image_action import act_on_images
 
@@ -41,7 +42,9 @@ def escnn_modules():
     sklearn's ``randomized_svd(..., random_state=None)``, which draws from numpy's
     global RNG and, with scikit-learn >= 1.6, rejects the ``np.matrix`` escnn passes.
     Clearing that optional hook makes escnn use its exact ``scipy.linalg.svd`` branch.
+    Raises ``ImportError`` naming the ``escnn`` extra where escnn is not installed.
     """
+    import_escnn("EquivariantImageEncoder")
     from escnn import gspaces
     from escnn import nn as enn
     from escnn.group import _numerical

@@ -245,8 +245,14 @@ class TransitionDataset(_WorldData):
         How ``g`` is drawn (see :func:`draw_actions`): uniform on the subgroup, uniform in one
         chosen factor, or a generator or its inverse (step ±1) of one chosen factor.
 
+<<<<<<< HEAD
+    Notes
+    -----
+    Items are ``(x, g, gx)`` for ``steps == 1`` with ``g`` a dict ``{factor: int64 scalar}``,
+=======
     Items are ``(x, g, gx)`` for ``steps == 1`` with ``g`` a dict ``{factor: element}`` (an int64
     scalar for a cyclic factor, a ``(3, 3)`` matrix for SO(3), …),
+>>>>>>> main
     and ``(xs, gs)`` with ``xs`` ``(T+1, *obs)`` and ``gs`` ``{factor: (T,)}`` for
     ``steps > 1``; the default ``DataLoader`` collate stacks them along a batch dimension.
 

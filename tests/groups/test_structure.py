@@ -87,6 +87,7 @@ def test_so3_axis_rotations_do_not_commute():
     assert not bool(so3.equal(a @ b, b @ a, atol=1e-3).all())
 
 
+@pytest.mark.escnn
 def test_escnn_counterparts():
     assert G.Cyclic(6).escnn.order() == 6
     assert G.Dihedral(4).escnn.order() == 8

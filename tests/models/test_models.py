@@ -103,6 +103,7 @@ def test_bad_observation_shape():
         models.get("beta_vae", w)
 
 
+@pytest.mark.escnn
 def test_equivariant_vae_is_equivariant_by_construction(tmp_path):
     world = arrow(4, 2, 16)  # quarter turns: exact on the pixel grid
     model = models.get("equivariant_vae", world, invariant_dim=2).eval()

@@ -14,6 +14,8 @@ from groupdrl.groups import SO2, Cyclic
 from groupdrl.nn import EquivariantImageEncoder, act_on_images, export, rotate_images
 from groupdrl.testing import assert_equivariant
 
+pytestmark = pytest.mark.escnn
+
 SMALL = {"widths": (8, 8), "hidden": 16}
 CONFIGS = {
     "C4": {"gspace": "rot2d", "N": 4, "latent": ("irrep:1", "trivial")},

@@ -126,6 +126,7 @@ def test_element_and_state_strategies_shrink_to_the_identity():
     assert torch.allclose(s, MIXED.identity_state().double())
 
 
+@pytest.mark.escnn  # SO(3)'s l = 2 irrep (one of the draws) comes from escnn
 @settings(max_examples=10)  # SO(3)'s l = 2 irrep comes from escnn one element at a time (~2 ms each)
 @given(representations(G.Product(r=G.SO3(), d=G.Dihedral(4), t=G.SO2()), max_summands=2))
 def test_drawn_representations_of_lie_and_dihedral_factors_are_homomorphisms(rho):
