@@ -72,6 +72,7 @@ class Report:
             return ""
         if g.disentangled:
             wide = [f"{n} ({d}-D)" for n, d in zip(g.factor_names, g.subspace_dims) if d > 1]
+            low = " and ".join(SCORE_NAMES.get(k, k) for k in it.failed) or "the dimension-wise scores"
             turned = {n: a for n, a in zip(g.factor_names, axis_alignment(g.subspaces)) if a < ALIGNED}
             text = ("The code is linearly disentangled: each factor moves its own subspace of the latent space and "
                     "acts there as a linear map. The intuitive scores are computed per latent dimension, so they "
@@ -80,8 +81,8 @@ class Report:
                 text += (f" Here {', '.join(wide)} {'is' if len(wide) == 1 else 'are'} held by a subspace of more "
                          "than one dimension — a cyclic or rotation factor needs one, e.g. a (cos, sin) pair, since "
                          "it has no faithful 1-D linear action — and each dimension carries only part of the "
-                         "factor's information, so MIG and the FactorVAE score, which look for one dimension per "
-                         "factor, come out low.")
+                         f"factor's information, so {low}, which look{'s' if len(it.failed) == 1 else ''} for one "
+                         "dimension per factor, come" + ("s" if len(it.failed) == 1 else "") + " out low.")
             if turned:
                 text += (" The subspaces of " + ", ".join(f"{n} (alignment {a:.2f})" for n, a in turned.items())
                          + " are turned against the latent axes: a rotation of the latent space lowers the "

@@ -238,7 +238,7 @@ class GroupReport:
         failing = {f.get("factor") for f in self.failures}
         if self.leakage is not None:
             heatmap(ax, self.leakage, self.factor_names, [f"Z_{n}" for n in self.factor_names],
-                    "leakage: where each factor's change goes", xlabel="subspace", ylabel="factor moved",
+                    "leakage L[i, j]", xlabel="subspace", ylabel="factor moved",
                     bar="share of the change", vmax=1.0)
         else:
             ax.axis("off")
