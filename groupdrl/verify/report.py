@@ -104,14 +104,21 @@ class Report:
         """Markdown: both verdicts with their thresholds, what failed in plain words, counterexamples, numbers."""
         return to_markdown(self.blocks())
 
-    def to_html(self) -> str:
-        """One self-contained HTML page: the Markdown report's content with the figures embedded (base64 PNG)."""
-        figures = [("report card and matrices", self.plot()), ("group-theory definition", self.group.plot()),
-                   ("intuitive definition", self.intuitive.plot())]
-        blocks = [("h", 1, "Disentanglement report"), *self.summary_blocks(), ("img", figures[0][0], png(figures[0][1])),
-                  *self.group.blocks(2), ("img", figures[1][0], png(figures[1][1])), *self.intuitive.blocks(2),
-                  ("img", figures[2][0], png(figures[2][1]))]
+    def to_html(self, images: dict[str, bytes] | None = None) -> str:
+        """One self-contained HTML page: the Markdown report's content with the figures embedded (base64 PNG).
+
+        ``images`` (from :meth:`figures`) reuses figures already rendered."""
+        images = images if images is not None else self.figures()
+        blocks = [("h", 1, "Disentanglement report"), *self.summary_blocks(),
+                  ("img", "report card and matrices", images["report.png"]), *self.group.blocks(2),
+                  ("img", "group-theory definition", images["group.png"]), *self.intuitive.blocks(2),
+                  ("img", "intuitive definition", images["intuitive.png"])]
         return to_html(blocks, "Disentanglement report")
+
+    def figures(self) -> dict[str, bytes]:
+        """The three figures as PNG bytes: ``report.png`` (:meth:`plot`), ``group.png``, ``intuitive.png``."""
+        return {"report.png": png(self.plot()), "group.png": png(self.group.plot()),
+                "intuitive.png": png(self.intuitive.plot())}
 
     def plot(self):
         """One figure: the report card (every judged number, failing ones red) next to the leakage matrix
@@ -143,10 +150,10 @@ class Report:
                                                "intuitive.png")}
         atomic_write(paths["report.json"], json.dumps(self.to_dict(), indent=2, default=_jsonable).encode())
         atomic_write(paths["report.md"], self.to_markdown().encode())
-        atomic_write(paths["report.html"], self.to_html().encode())
-        for name, fig in (("report.png", self.plot()), ("group.png", self.group.plot()),
-                          ("intuitive.png", self.intuitive.plot())):
-            atomic_write(paths[name], png(fig))
+        images = self.figures()  # drawn once: the PNG files and the HTML page share them
+        atomic_write(paths["report.html"], self.to_html(images).encode())
+        for name, data in images.items():
+            atomic_write(paths[name], data)
         return paths
 
 
