@@ -5,11 +5,12 @@ model is only needed to have a real conv encoder), then runs the real command ``
 in a subprocess ``--repeats`` times and reports its wall time, its CPU time (user + system of the child) and
 the time of each part from its progress lines. With ``--uncached`` it also times, in this process and
 interleaved with the cached runs, the intuitive half with ``encode_once=False`` (the code path before the
-encoder cache: every request encoded) — slow: minutes. Writes ``benchmarks/results/verify_cli.json``; the
-table in ``verify_cli.md`` is written by hand from it (it also holds the profile of the command before the
-cache, taken with cProfile).
+encoder cache: every request encoded) — slow: minutes. With ``--before SRC`` (a source tree of an older
+groupdrl, e.g. ``git archive main | tar -x -C SRC``) it also runs that tree's ``groupdrl verify RUN``,
+interleaved (paired runs under the same load). Writes ``benchmarks/results/verify_cli.json``; the table in
+``verify_cli.md`` is written by hand from it (with a cProfile of the command).
 
-Run: ``.venv/bin/python benchmarks/verify_cli.py [--repeats 3] [--uncached]``.
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/verify_cli.py [--repeats 3] [--uncached] [--before SRC]``.
 """
 from __future__ import annotations
 
@@ -39,11 +40,12 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
-def cli_once(run: Path, out: Path) -> dict:
+def cli_once(run: Path, out: Path | None, src: Path = ROOT) -> dict:
+    """``python -m groupdrl verify RUN`` of the groupdrl in ``src`` (``out=None``: an old CLI without ``--out``)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "groupdrl", "verify", str(run), "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-m", "groupdrl", "verify", str(run), *(["--out", str(out)] if out else [])],
+                          cwd=src, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     parts = {m.group(1): float(m.group(2)) for line in proc.stderr.splitlines() if (m := PART.match(line))}
@@ -72,6 +74,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--uncached", action="store_true", help="also time the intuitive half without the cache")
+    p.add_argument("--before", type=Path, help="source tree of an older groupdrl to time the same command from")
     p.add_argument("--work", default="/tmp/groupdrl-bench-verify", help="where the run is trained and cached")
     args = p.parse_args()
     work = Path(args.work)
@@ -80,12 +83,15 @@ def main() -> None:
     rows = []
     for r in range(args.repeats):
         row = {"repeat": r, "load_before": load(), "cli": cli_once(run, work / "report")}
+        if args.before:
+            row["before_cli"] = cli_once(run, None, src=args.before)
         if args.uncached:
             row["uncached_intuitive"] = uncached_once(run)
         row["load_after"] = load()
         rows.append(row)
         print(json.dumps(row), flush=True)
     result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
+              "threads": os.environ.get("OMP_NUM_THREADS", "torch default"),
               "run": "beta_vae on flatland(n=8, image_size=16), 300 steps", "rows": rows}
     out = ROOT / "benchmarks" / "results" / "verify_cli.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
