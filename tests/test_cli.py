@@ -85,6 +85,8 @@ def test_compare_prints_a_table(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "| beta_vae | 5 |" in table and "| lsbd_vae | 5 |" in table and "D_LSBD" in table
     assert (out / "compare.md").exists()
+    page = (out / "compare.html").read_text()  # the same table as a self-contained page
+    assert "<td>beta_vae</td>" in page and "<td>lsbd_vae</td>" in page and "<th>D_LSBD</th>" in page
     rows = json.loads((out / "compare.json").read_text())
     assert [r["model"]["name"] for r in rows] == ["beta_vae", "lsbd_vae"]
     assert main(["compare", *VEC, "--models", "beta_vae", "--steps", "5", "--out", str(out)]) == 2  # not empty
