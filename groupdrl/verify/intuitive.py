@@ -93,7 +93,7 @@ class IntuitiveReport:
                 second = top[1] if len(top) > 1 else np.zeros(top.shape[1])
                 j = int(np.argmin(top[0] - second))
                 order = np.argsort(self.normalized_mi[:, j])[::-1]
-                pair = ", ".join(f"z{int(z)} {self.normalized_mi[z, j]:.2f}" for z in order[:2])
+                pair = " and ".join(f"{self.normalized_mi[z, j]:.2f} (z{int(z)})" for z in order[:2])
                 out.append(f"{head} MIG asks, per factor, that one latent dimension carry much more information about "
                            f"it than any other. For {names[j]} the two most informative dimensions carry {pair} of "
                            f"its entropy: {names[j]} is spread over several dimensions (or over none).")
