@@ -1,7 +1,8 @@
 """Rendering throughput of the procedural worlds next to one training step of the shared encoder.
 
-Run ``.venv/bin/python benchmarks/render.py`` (a few minutes on 2 idle cores, far more when
-they are shared); writes benchmarks/results/render.md. Measures, with 1 and 2 torch threads:
+Run ``.venv/bin/python benchmarks/render.py [--quick] [--out DIR]`` (a few minutes on 2 idle cores, far
+more when they are shared); writes ``DIR/render.md`` (default benchmarks/results). ``--quick``: batches of
+16, 2 repeats, 1 thread, no full grid (a smoke run). Measures, with 1 and 2 torch threads:
 
 - images/s of ``world.render`` on batches of 256 random states (dSprites bounded and
   periodic, Shapes3D at 64×64; Arrow, Flatland, the SO(3) object, the dihedral F and the
@@ -50,6 +51,7 @@ def _median_time(fn, repeats: int) -> tuple[float, float]:
 
 
 def train_step_time(x: torch.Tensor, repeats: int) -> tuple[float, float]:
+    """Median (wall, CPU) seconds of one training step of the shared ``ConvEncoder`` on the batch ``x``."""
     enc = ConvEncoder(x.shape[1], x.shape[-1], 20)
     opt = torch.optim.Adam(enc.parameters(), lr=1e-4)
 
@@ -62,14 +64,20 @@ def train_step_time(x: torch.Tensor, repeats: int) -> tuple[float, float]:
     return _median_time(step, repeats)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Run the benchmark, write ``render.md``; return the smallest step / render ratio (wall) and the grid time."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", default="1,2", help="torch thread counts to measure, comma-separated")
     parser.add_argument("--grid-threads", type=int, default=1)
     parser.add_argument("--skip-grid", action="store_true", help="skip the full dSprites grid")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "render.md"))
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="smoke run: batch 16, 2 repeats, 1 thread, no grid")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results", help="directory of render.md")
+    args = parser.parse_args(argv)
+    batch = BATCH
+    if args.quick:
+        batch, args.repeats, args.threads, args.skip_grid = 16, 2, "1", True
+    threads_before = torch.get_num_threads()
     load_before = os.getloadavg()
     worlds = [("dSprites (bounded)", dsprites()), ("dSprites (periodic)", dsprites(periodic=True)),
               ("Shapes3D", shapes3d()), ("Arrow 32×32", arrow()), ("Flatland 32×32", flatland(8, 32)),
@@ -79,12 +87,12 @@ def main() -> None:
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)
         for label, world in worlds:
-            states = world.sample_states(BATCH, generator=torch.Generator().manual_seed(0))
+            states = world.sample_states(batch, generator=torch.Generator().manual_seed(0))
             t_render = _median_time(lambda: world.render(states), args.repeats)
             x = world.render(states)
-            t_check = _median_time(lambda: check_render(x, BATCH, world.observation_shape, world.name), args.repeats)
+            t_check = _median_time(lambda: check_render(x, batch, world.observation_shape, world.name), args.repeats)
             data = TransitionDataset(world, n=1, seed=0)
-            t_pairs = _median_time(lambda: data.sample_batch(BATCH), args.repeats)
+            t_pairs = _median_time(lambda: data.sample_batch(batch), args.repeats)
             t_step = train_step_time(world.render(states), max(5, args.repeats // 4))
             rows.append((label, threads, t_render, t_check, t_pairs, t_step))
             print(label, threads, f"render {t_render}, transitions {t_pairs}, train step {t_step} (wall, cpu s)",
@@ -97,6 +105,7 @@ def main() -> None:
         grid_s = (time.perf_counter() - t, time.process_time() - c)
         print(f"full dSprites grid: {grid_s} s (wall, cpu), {tuple(grid.shape)} {grid.dtype}", flush=True)
         del grid
+    torch.set_num_threads(threads_before)
     load_after = os.getloadavg()
 
     lines = [
@@ -108,7 +117,7 @@ def main() -> None:
         "times (the process's, all threads) are the steadier measure of cost. Under such oversubscription "
         "torch with 2 threads spins in its OpenMP barriers, which is why 2 threads can cost more than 1.",
         "",
-        f"Batch {BATCH}, 64×64 images unless marked 32×32, median of {args.repeats} runs. *Train step*: "
+        f"Batch {batch}, 64×64 images unless marked 32×32, median of {args.repeats} runs. *Train step*: "
         "forward + backward + "
         "Adam of `groupdrl.nn.ConvEncoder` (conv 32-32-64-64 → FC256 → 20) on the rendered batch. "
         "*Transitions*: `TransitionDataset.sample_batch` (valid actions of the whole group, two renders).",
@@ -120,8 +129,8 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, threads, (rw, rc), (cw, cc), (pw, pc), (sw, sc) in rows:
-        lines.append(f"| {label} | {threads} | {rw * 1e3:.1f} / {rc * 1e3:.1f} | {BATCH / rw:,.0f} / "
-                     f"{BATCH / rc:,.0f} | {cw * 1e3:.2f} / {cc * 1e3:.2f} | {pw * 1e3:.1f} / {pc * 1e3:.1f} | "
+        lines.append(f"| {label} | {threads} | {rw * 1e3:.1f} / {rc * 1e3:.1f} | {batch / rw:,.0f} / "
+                     f"{batch / rc:,.0f} | {cw * 1e3:.2f} / {cc * 1e3:.2f} | {pw * 1e3:.1f} / {pc * 1e3:.1f} | "
                      f"{sw * 1e3:.1f} / {sc * 1e3:.1f} | {sw / rw:.1f}× / {sc / rc:.1f}× |")
     lines += ["", "Target: rendering ≥ 5× faster than the training step (step / render ≥ 5). The output check "
               "runs inside every `world.render`; training reads finite worlds from a cache rendered (and checked) "
@@ -131,8 +140,13 @@ def main() -> None:
         lines += ["", f"Full dSprites grid (737,280 images, `render_grid`, batches of 1024, stored as uint8, "
                       f"{args.grid_threads} torch thread(s)): **{grid_s[0]:.1f} s wall** "
                       f"({737_280 / grid_s[0]:,.0f} images/s), {grid_s[1]:.1f} s CPU; target < 60 s."]
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "render.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+    summary = {"render_min_step_over_render": min(sw / rw for _, _, (rw, _), _, _, (sw, _) in rows)}
+    if grid_s is not None:
+        summary["render_dsprites_grid_s"] = grid_s[0]
+    return summary
 
 
 if __name__ == "__main__":

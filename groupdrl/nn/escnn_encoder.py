@@ -15,7 +15,7 @@ from groupdrl.nn._checks import check_batch, positive_int, positive_ints
 from groupdrl.nn.image_action import act_on_images
 
 GSPACES = ("rot2d", "fliprot2d", "so2")
-#: Standard deviation (pixels) of the Gaussian blur before the 2x2 average of antialiased downsampling.
+#: Default standard deviation (pixels) of the Gaussian blur before the 2x2 average of antialiased downsampling.
 BLUR_SIGMA = 0.66
 
 
@@ -96,14 +96,81 @@ def _refresh_cached_filters(module: EquivariantImageEncoder, incompatible: objec
                     m.expanded_bias.copy_(bias)
 
 
+def _filters(conv: nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Expanded filter and bias of an escnn ``R2Conv`` (escnn's cached ones in eval mode)."""
+    return (conv.filter, conv.expanded_bias) if not conv.training else conv.expand_parameters()
+
+
+def _conv(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """An escnn ``R2Conv`` (zero padding) applied to a plain tensor: its ``forward`` without the field-type wrapper.
+
+    The filter is made contiguous: a channels-last filter (``Module.to(memory_format=...)`` on the eval-mode
+    cache) would make the output channels-last, which the field-wise :class:`FourierReLU` would copy back."""
+    weight, bias = _filters(conv)
+    return F.conv2d(x, weight.contiguous(), bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+
+
 def _full_map(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """An escnn ``R2Conv`` whose kernel covers its whole (unpadded) input, applied to the flattened input.
 
     Same result as the convolution, as one ``linear`` (cheaper than a convolution
-    call producing a 1x1 map); uses escnn's cached filter in eval mode.
+    call producing a 1x1 map).
     """
-    weight, bias = (conv.filter, conv.expanded_bias) if not conv.training else conv.expand_parameters()
+    weight, bias = _filters(conv)
     return F.linear(x, weight.flatten(1), bias)
+
+
+class FourierReLU(nn.Module):
+    """ReLU of band-limited SO(2) fields through samples of their Fourier series.
+
+    (Cesa, Lang & Weiler 2022, "A Program to Build E(N)-Equivariant Steerable CNNs", ICLR.)
+
+    Each field's coefficients ``x_f`` (a band-limited regular field of escnn's
+    ``FourierPointwise``) are sampled on ``N`` equally spaced angles, ``y_g = relu(Σ_f A_gf x_f)``,
+    and projected back, ``x'_f = Σ_g Ainv_fg y_g``: escnn's ``FourierPointwise`` computed as two
+    matrix products over contiguous field blocks (no transposes). Equivariant to the sampled
+    rotations; for other angles up to the aliasing of the ReLU's harmonics.
+
+    Parameters
+    ----------
+    A, Ainv : Tensor
+        ``(N, F)`` sampling and ``(F, N)`` projection matrices of escnn's ``FourierPointwise``.
+    """
+
+    def __init__(self, A: torch.Tensor, Ainv: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("A", A.detach().clone())
+        self.register_buffer("Ainv", Ainv.detach().clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c = x.shape[:2]
+        coeffs = x.reshape(n, c // self.A.shape[1], self.A.shape[1], -1)  # a view of an NCHW (or (n, c)) tensor
+        return (self.Ainv @ torch.relu_(self.A @ coeffs)).reshape(x.shape)  # in place: the samples are fresh
+
+
+class BlurPool(nn.Module):
+    """Antialiased 2x downsampling (Zhang 2019, "Making Convolutional Networks Shift-Invariant Again").
+
+    A Gaussian blur of standard deviation ``sigma`` (``2 round(3σ) + 1`` taps, as escnn's
+    ``PointwiseAvgPoolAntialiased2D``, zero padding) followed by a 2x2 average, computed as one
+    depthwise stride-2 convolution with their ``(2 round(3σ) + 2)``-tap product kernel. Output
+    pixel ``i`` is centred at input ``2i + 1/2``, so the grid stays symmetric about the image
+    centre: quarter turns and flips commute with it exactly.
+    """
+
+    def __init__(self, channels: int, sigma: float) -> None:
+        super().__init__()
+        taps = 2 * round(3 * sigma) + 1
+        t = torch.arange(taps, dtype=torch.float64) - (taps - 1) / 2
+        gauss = torch.exp(-t**2 / (2 * sigma**2))
+        g = torch.cat([gauss, gauss.new_zeros(1)]) + torch.cat([gauss.new_zeros(1), gauss])  # blur * 2-tap box
+        g = g / g.sum()
+        kernel = (g[:, None] * g[None, :]).to(torch.get_default_dtype())
+        self.register_buffer("weight", kernel.expand(channels, 1, taps + 1, taps + 1).contiguous(), persistent=False)
+        self.padding = (taps - 1) // 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.weight.contiguous(), stride=2, padding=self.padding, groups=x.shape[1])
 
 
 class EquivariantImageEncoder(nn.Module):
@@ -114,15 +181,18 @@ class EquivariantImageEncoder(nn.Module):
     ``Dihedral(N)`` or ``SO2()``). Built from escnn's ``R2Conv`` (Weiler & Cesa 2019,
     "General E(2)-Equivariant Steerable CNNs", NeurIPS) in the shape of
     :class:`~groupdrl.nn.ConvEncoder`: one equivariant convolution per entry of
-    ``widths`` / ``strides`` (4x4 kernels with padding 1 for stride 2, 3x3 for stride 1:
-    both keep the pixel grid symmetric about the image centre, so rotations by
+    ``widths`` / ``strides`` (4x4 kernels with padding 1 for stride 2, ``kernel_size`` for
+    stride 1: both keep the pixel grid symmetric about the image centre, so rotations by
     multiples of 90° and flips are exact symmetries), a convolution over the whole
     remaining map to ``hidden`` channels (the FC256 of the plain encoder) and a 1x1
-    convolution to the latent field type (these two are evaluated as matrix products). Hidden fields are regular representations
-    with ReLU for ``C_N`` / ``D_N`` (``width // |G|`` fields, so the channel counts
-    and FLOPs match the plain CNN) and, for ``SO(2)``, band-limited regular fields
-    (frequencies ``0..maximum_frequency``) with a Fourier-sampled ReLU on
-    ``fourier_samples`` angles.
+    convolution to the latent field type (these two are evaluated as matrix products).
+    Hidden fields are regular representations with ReLU for ``C_N`` / ``D_N``
+    (``width // |G|`` fields, so the channel counts and FLOPs match the plain CNN) and,
+    for ``SO(2)``, band-limited regular fields (frequencies ``0..maximum_frequency``,
+    ``width // (2 maximum_frequency + 1)`` fields: about the same channel counts) with a
+    :class:`FourierReLU` on ``fourier_samples`` angles. The forward pass runs escnn's
+    convolutions on plain tensors (escnn expands the filters from the weights; in eval mode it
+    caches them) and its non-linearities and pooling as plain torch.
 
     On a pixel grid only rotations by multiples of 90° are exact; for ``SO(2)`` or
     ``C_8`` other angles are approximate (interpolation and sampled filters), and
@@ -151,17 +221,26 @@ class EquivariantImageEncoder(nn.Module):
         2-D rotation block per frequency plus an invariant; for ``Dihedral`` also
         ``"flip"``, ``"rot"``, ``"rotflip"``.
     maximum_frequency : int
-        Band limit of the hidden ``SO(2)`` fields.
+        Band limit ``L`` of the hidden ``SO(2)`` fields.
     fourier_samples : int
-        Angles sampled by the ``SO(2)`` non-linearity.
+        Angles sampled by the ``SO(2)`` non-linearity (at least ``2 L + 1``).
     antialias : bool, optional
-        Replace each stride-2 convolution by a stride-1 3x3 convolution, its
-        non-linearity, a Gaussian blur (sigma 0.66 px) and a 2x2 average (Zhang 2019,
-        "Making Convolutional Networks Shift-Invariant Again"): about 2.3x the
-        convolution FLOPs, but several times smaller equivariance errors for
-        rotations off the pixel grid (median 2–4% instead of 16–31% of the latent
-        norm for ``so2`` on 64x64 smooth images). Quarter turns stay exact either way.
-        Default: on for ``so2``, off for ``rot2d`` / ``fliprot2d``.
+        Replace each stride-2 convolution on a feature map (every one but a first layer, which
+        reads the image itself) by a blur-pool (:class:`BlurPool`: Gaussian blur of
+        ``blur_sigma`` px, then a 2x2 average; Zhang 2019, "Making Convolutional Networks
+        Shift-Invariant Again") followed by a stride-1 ``kernel_size`` convolution at the lower
+        resolution and its non-linearity: rectified feature maps are low-passed before they are
+        subsampled. A first layer keeps the 4x4 stride-2 convolution: it subsamples a linear
+        filtering of the input, and blurring the input instead loses the detail that thin
+        shapes need. Several times smaller equivariance errors for rotations off the pixel grid
+        (``benchmarks/results/nn_encoder.md``); quarter turns stay exact either way. Default: on
+        for ``so2``, off for ``rot2d`` / ``fliprot2d``.
+    blur_sigma : float
+        Standard deviation (pixels) of the antialiasing blur (default 0.66).
+    kernel_size : int, optional
+        Side of the stride-1 convolutions (odd, zero padding ``kernel_size // 2``, so the
+        pixel grid stays centred); default 5 for ``so2`` (steerable filters sampled on more
+        pixels: smaller errors off the grid), 3 otherwise.
 
     Attributes
     ----------
@@ -191,6 +270,8 @@ class EquivariantImageEncoder(nn.Module):
         maximum_frequency: int = 3,
         fourier_samples: int = 16,
         antialias: bool | None = None,
+        blur_sigma: float = BLUR_SIGMA,
+        kernel_size: int | None = None,
     ) -> None:
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
@@ -210,25 +291,37 @@ class EquivariantImageEncoder(nn.Module):
             self.group: Group = SO2()
         else:
             self.group = (Cyclic if gspace == "rot2d" else Dihedral)(positive_int(N, "N"))
-        freq = positive_int(maximum_frequency, "maximum_frequency")
         if isinstance(latent, str) or not isinstance(latent, Sequence) or not latent:
             raise ValueError(f"latent: expected a non-empty sequence of irrep names such as ('irrep:1', 'trivial'), "
                              f"got {latent!r}")
         reps = [self.group.representation(spec) for spec in latent]  # raises on unknown names
+        freq = positive_int(maximum_frequency, "maximum_frequency")
         if gspace == "so2" and any(abs(_escnn_irrep_id(self.group, s)[0]) > freq for s in latent):
             raise ValueError(f"latent: SO(2) frequencies above maximum_frequency={freq} cannot be reached, got {latent}")
+        samples = positive_int(fourier_samples, "fourier_samples")
+        if samples < 2 * freq + 1:
+            raise ValueError(f"fourier_samples: expected at least 2 * maximum_frequency + 1 = {2 * freq + 1} angles "
+                             f"(fewer cannot represent the band-limited fields), got {samples}")
+        if isinstance(blur_sigma, bool) or not isinstance(blur_sigma, (int, float)) or not 0 < blur_sigma < 8:
+            raise ValueError(f"blur_sigma: expected a number of pixels in (0, 8), got {blur_sigma!r}")
+        kernel = (5 if gspace == "so2" else 3) if kernel_size is None else positive_int(kernel_size, "kernel_size")
+        if kernel % 2 == 0:
+            raise ValueError(f"kernel_size: expected an odd size (the pixel grid stays centred), got {kernel_size}")
+        self.maximum_frequency, self.fourier_samples = freq, samples
+        self.blur_sigma, self.kernel_size = float(blur_sigma), kernel
         self.out_rep: Representation = sum(reps[1:], reps[0])
         self.antialias = gspace == "so2" if antialias is None else bool(antialias)
         with numpy_rng_isolated():  # escnn's first-time basis computations draw from numpy's global RNG
-            self.in_type, self.net = self._build(widths, strides, hidden, latent, freq, fourier_samples, down)
+            self.in_type, self.net = self._build(widths, strides, hidden, latent, down)
         self.out_dim = self.out_rep.dim
         self._convs = [name for name, m in self.named_modules() if type(m).__name__ == "R2Conv"]
         self.register_state_dict_post_hook(_drop_cached_filters)
         self.register_load_state_dict_post_hook(_refresh_cached_filters)
 
-    def _build(self, widths, strides, hidden, latent, freq, fourier_samples, down):
-        """escnn input field type and ``SequentialModule`` of the encoder."""
+    def _build(self, widths, strides, hidden, latent, down):
+        """escnn input field type and the ``nn.Sequential`` of escnn convolutions and plain-torch layers."""
         gspaces, enn = escnn_modules()
+        freq = self.maximum_frequency
         space = {"rot2d": lambda: gspaces.rot2dOnR2(self.group.n),
                  "fliprot2d": lambda: gspaces.flipRot2dOnR2(self.group.n),
                  "so2": lambda: gspaces.rot2dOnR2(-1, maximum_frequency=freq)}[self.gspace]()
@@ -237,22 +330,22 @@ class EquivariantImageEncoder(nn.Module):
         def block(channels: int):
             """Hidden field type of about ``channels`` channels and its non-linearity."""
             if self.gspace == "so2":
-                nonlin = enn.FourierPointwise(space, max(1, channels // (2 * freq + 1)), fg.bl_irreps(freq),
-                                              function="p_relu", N=fourier_samples, inplace=False)
-                return nonlin.in_type, nonlin
-            ftype = enn.FieldType(space, [space.regular_repr] * max(1, channels // fg.order()))
-            return ftype, enn.ReLU(ftype, inplace=True)
+                fourier = enn.FourierPointwise(space, max(1, channels // (2 * freq + 1)), fg.bl_irreps(freq),
+                                               function="p_relu", N=self.fourier_samples)
+                return fourier.in_type, FourierReLU(fourier.A, fourier.Ainv)
+            return enn.FieldType(space, [space.regular_repr] * max(1, channels // fg.order())), nn.ReLU(inplace=True)
 
         in_type = enn.FieldType(space, [space.trivial_repr] * self.in_channels)
         layers, prev = [], in_type
+        k = self.kernel_size
         for w, s in zip(widths, strides):
             ftype, nonlin = block(w)
-            if s == 2 and self.antialias:  # 3x3 conv, blur, 2x2 average: downsampling with little aliasing
-                layers += [enn.R2Conv(prev, ftype, 3, padding=1), nonlin,
-                           enn.PointwiseAvgPoolAntialiased2D(ftype, sigma=BLUR_SIGMA, stride=1),
-                           enn.PointwiseAvgPool2D(ftype, 2)]
+            if s == 2 and self.antialias and layers:  # a feature map: blur-pool, then convolve at the lower resolution
+                layers += [BlurPool(prev.size, self.blur_sigma), enn.R2Conv(prev, ftype, k, padding=k // 2), nonlin]
+            elif s == 2:  # (or the input image itself: its fine detail is kept, see `antialias`)
+                layers += [enn.R2Conv(prev, ftype, 4, stride=2, padding=1), nonlin]
             else:
-                layers += [enn.R2Conv(prev, ftype, 4 if s == 2 else 3, stride=s, padding=1), nonlin]
+                layers += [enn.R2Conv(prev, ftype, k, padding=k // 2), nonlin]
             prev = ftype
         ftype, nonlin = block(positive_int(hidden, "hidden"))
         side = self.image_size // down
@@ -261,7 +354,7 @@ class EquivariantImageEncoder(nn.Module):
         extra = {"rings": [0.0, 0.5**0.5], "frequencies_cutoff": lambda r: 3.0 * r} if side == 2 else {}
         out_type = enn.FieldType(space, [fg.irrep(*_escnn_irrep_id(self.group, s)) for s in latent])
         layers += [enn.R2Conv(prev, ftype, side, **extra), nonlin, enn.R2Conv(ftype, out_type, 1)]
-        return in_type, enn.SequentialModule(*layers)
+        return in_type, nn.Sequential(*layers)
 
     def export(self) -> nn.Module:
         """A plain torch ``nn.Sequential`` computing this encoder in eval mode (see :func:`groupdrl.nn.export`)."""
@@ -275,15 +368,12 @@ class EquivariantImageEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Encode images ``x`` ``(n, in_channels, image_size, image_size)`` to ``(n, out_rep.dim)``."""
-        from escnn.nn import GeometricTensor
-
         check_batch(x, "x", (self.in_channels, self.image_size, self.image_size),
                     "(n, in_channels, image_size, image_size)")
-        layers = list(self.net._modules.values())
-        h = GeometricTensor(x, self.in_type)
-        for layer in layers[:-3]:
-            h = layer(h)
+        *body, hidden, nonlin, last = self.net
+        h = x.contiguous()  # NCHW throughout (a channels-last batch would make every field-wise step copy)
+        for layer in body:
+            h = _conv(layer, h) if type(layer).__name__ == "R2Conv" else layer(h)
         # the last two convolutions cover their whole input map: evaluate them as matrix products
-        hidden, nonlin, last = layers[-3:]
-        h = GeometricTensor(_full_map(hidden, h.tensor.flatten(1))[..., None, None], hidden.out_type)
-        return _full_map(last, nonlin(h).tensor.flatten(1))
+        h = nonlin(_full_map(hidden, h.flatten(1))[..., None, None])
+        return _full_map(last, h.flatten(1))

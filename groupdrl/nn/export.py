@@ -11,50 +11,33 @@ from groupdrl.nn.equivariant_mlp import EquivariantMLP
 from groupdrl.nn.escnn_encoder import EquivariantImageEncoder
 
 
-class FourierReLU(nn.Module):
-    """Plain-torch copy of escnn's ``FourierPointwise`` with ReLU.
-
-    Each field's Fourier coefficients ``x_f`` are sampled on a grid of group
-    elements, ``y_g = relu(Σ_f A_gf x_f)``, and projected back, ``x'_f = Σ_g Ainv_fg y_g``.
-    """
-
-    def __init__(self, A: torch.Tensor, Ainv: torch.Tensor, fields: int) -> None:
-        super().__init__()
-        self.register_buffer("A", A.detach().clone())
-        self.register_buffer("Ainv", Ainv.detach().clone())
-        self.fields = fields
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, _, *spatial = x.shape
-        coeffs = x.reshape(n, self.fields, self.A.shape[1], *spatial)
-        samples = torch.relu(torch.einsum("bcf...,gf->bcg...", coeffs, self.A))
-        return torch.einsum("bcg...,fg->bcf...", samples, self.Ainv).reshape(x.shape)
-
-
-def _export_escnn(module: nn.Module) -> nn.Module:
-    from escnn import nn as enn
-
-    if isinstance(module, enn.FourierPointwise):
-        return FourierReLU(module.A, module.Ainv, len(module.in_type))
-    if isinstance(module, enn.PointwiseAvgPoolAntialiased2D):
-        channels, _, k, _ = module.filter.shape
-        blur = nn.Conv2d(channels, channels, k, stride=module.stride, padding=module.padding, groups=channels,
-                         bias=False).to(module.filter.dtype)
-        blur.weight.data = module.filter.detach().clone()
-        return blur
-    if isinstance(module, enn.PointwiseAvgPool2D):
-        return nn.AvgPool2d(module.kernel_size, module.stride, module.padding, module.ceil_mode)
-    if not hasattr(module, "export"):
+def _export_layer(module: nn.Module) -> nn.Module:
+    """A plain-torch copy of one layer of an :class:`EquivariantImageEncoder`."""
+    if type(module).__name__ == "R2Conv":
+        return module.export()  # Conv2d with the expanded filter (puts the module in eval mode)
+    if type(module).__module__.startswith("escnn"):
         raise TypeError(f"module: no plain-torch export for escnn's {type(module).__name__}")
-    return module.export()
+    return copy.deepcopy(module)  # already plain torch: ReLU, FourierReLU, BlurPool
+
+
+def _full_map_linear(conv: nn.Module) -> nn.Linear:
+    """An escnn ``R2Conv`` whose kernel covers its whole input as the ``nn.Linear`` of the flattened input."""
+    weight = conv.export().weight.detach()
+    out = nn.Linear(weight[0].numel(), weight.shape[0], bias=conv.bias is not None).to(weight.dtype)
+    with torch.no_grad():
+        out.weight.copy_(weight.flatten(1))
+        if conv.bias is not None:
+            out.bias.copy_(conv.expanded_bias)
+    return out
 
 
 def export(module: nn.Module) -> nn.Module:
     """A plain torch copy of ``module`` (no escnn, no basis expansion) computing the same function.
 
     - :class:`EquivariantImageEncoder` -> ``nn.Sequential`` of ``Conv2d`` (escnn's
-      ``R2Conv.export()``: the expanded filters; depthwise for the blur), ``ReLU`` /
-      :class:`FourierReLU`, ``AvgPool2d`` and a final ``Flatten``;
+      ``R2Conv.export()``: the expanded filters), copies of its plain-torch layers (``ReLU``,
+      :class:`~groupdrl.nn.escnn_encoder.FourierReLU`, :class:`~groupdrl.nn.escnn_encoder.BlurPool`),
+      then ``Flatten`` and the two convolutions over the whole final map as ``Linear`` layers;
     - :class:`EquivariantLinear` -> ``nn.Linear`` holding ``W`` and ``b``;
     - :class:`EquivariantMLP` -> ``nn.Sequential`` of exported linears and copies of its
       non-linearities.
@@ -65,11 +48,14 @@ def export(module: nn.Module) -> nn.Module:
     """
     if isinstance(module, EquivariantImageEncoder):
         was_training = module.training
+        *body, hidden, nonlin, last = module.net
         try:
-            layers = [_export_escnn(m) for m in module.net._modules.values()]
+            layers = [_export_layer(m) for m in body]
+            # the convolutions over the whole final map and the 1x1 one: linear layers on the flattened map
+            layers += [nn.Flatten(1), _full_map_linear(hidden), _export_layer(nonlin), _full_map_linear(last)]
         finally:
             module.train(was_training)
-        out: nn.Module = nn.Sequential(*layers, nn.Flatten(1))
+        out: nn.Module = nn.Sequential(*layers)
     elif isinstance(module, EquivariantLinear):
         w = module.matrix().detach()
         out = nn.Linear(w.shape[1], w.shape[0], bias=module.bias is not None).to(w.dtype)

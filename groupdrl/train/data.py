@@ -94,7 +94,10 @@ class WorldSampler:
         raise ValueError(f"kind: expected one of {list(DATA_KINDS)}, got {kind!r}")
 
 
-def to_device(batch: dict, device: torch.device) -> dict:
-    """Move every tensor of a (nested) batch dict to ``device``."""
-    return {k: (to_device(v, device) if isinstance(v, dict) else v.to(device, non_blocking=True))
+def to_device(batch: dict, device: torch.device,
+              memory_format: torch.memory_format = torch.contiguous_format) -> dict:
+    """Move every tensor of a (nested) batch dict to ``device``; 4-D tensors (image batches) in ``memory_format``."""
+    return {k: (to_device(v, device, memory_format) if isinstance(v, dict) else
+                v.to(device, non_blocking=True, memory_format=memory_format) if v.dim() == 4 else
+                v.to(device, non_blocking=True))
             for k, v in batch.items()}

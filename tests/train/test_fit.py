@@ -159,3 +159,49 @@ def test_step_seed_depends_on_every_part():
     assert len({base, step_seed(1, 10, 0, "data"), step_seed(0, 11, 0, "data"), step_seed(0, 10, 1, "data"),
                 step_seed(0, 10, 0, "noise")}) == 5
     assert 0 <= base < 2**63
+
+
+def _image_model_and_world():
+    from groupdrl import worlds
+
+    world = worlds.get("flatland", n=4, image_size=16)
+    return models.get("beta_vae", world, seed=0), world
+
+
+def test_channels_last_is_the_same_function(tmp_path):
+    """The default channels-last layout changes float rounding only: a few steps agree with NCHW to 1e-4."""
+    kw = {**KW, "batch_size": 8}
+    model, world = _image_model_and_world()
+    fast = fit(model, world, steps=3, out_dir=tmp_path / "a", **kw)
+    assert fast.encoder.conv[0].weight.is_contiguous(memory_format=torch.channels_last)
+    model, world = _image_model_and_world()
+    plain = fit(model, world, steps=3, out_dir=tmp_path / "b", channels_last=False, **kw)
+    assert plain.encoder.conv[0].weight.is_contiguous()
+    for (name, a), b in zip(fast.named_parameters(), plain.parameters()):
+        assert torch.allclose(a, b, atol=1e-4), name
+    assert any(not torch.equal(a, b) for a, b in zip(fast.parameters(), build().parameters()))
+
+
+def test_bf16_precision_trains_and_is_recorded(tmp_path):
+    model, world = _image_model_and_world()
+    fit(model, world, steps=3, out_dir=tmp_path, precision="bf16", **{**KW, "batch_size": 8})
+    assert json.loads((tmp_path / "config.json").read_text())["fit"]["precision"] == "bf16"
+    lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(line["loss"]) for line in lines) and len(lines) == 3
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # autocast: weights stay float32
+    with pytest.raises(ValueError, match="precision: expected one of"):
+        fit(build(), WORLD, steps=1, out_dir=tmp_path / "x", precision="fp16", **KW)
+
+
+def test_compile_switch_compiles_the_loss(tmp_path, monkeypatch):
+    """compile=True hands the model (forward = loss) to torch.compile (not run here: compiling takes minutes)."""
+    compiled = []
+
+    def fake_compile(module):
+        compiled.append(module)
+        return module
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    model = build()
+    fit(model, WORLD, steps=2, out_dir=tmp_path, compile=True, **KW)
+    assert compiled == [model]
