@@ -1,16 +1,17 @@
 """Where the time of ``groupdrl verify RUN`` goes, on a 16 px built-in world with default settings.
 
-Trains (once, cached in ``--work``) a ``beta_vae`` run on ``flatland`` with ``image_size=16`` (300 steps, the
-model is only needed to have a real conv encoder), then runs the real command ``python -m groupdrl verify RUN``
-in a subprocess ``--repeats`` times and reports its wall time, its CPU time (user + system of the child) and
-the time of each part from its progress lines. With ``--uncached`` it also times, in this process and
+Trains (once, kept in ``--work``; default a temporary folder) a ``beta_vae`` run on ``flatland`` with
+``image_size=16`` (300 steps, the model is only needed to have a real conv encoder), then runs the real
+command ``python -m groupdrl verify RUN`` in a subprocess ``--repeats`` times and reports its wall time, its
+CPU time (user + system of the child) and the time of each part from its progress lines. With ``--uncached`` it also times, in this process and
 interleaved with the cached runs, the intuitive half with ``encode_once=False`` (the code path before the
 encoder cache: every request encoded) — slow: minutes. With ``--before SRC`` (a source tree of an older
 groupdrl, e.g. ``git archive main | tar -x -C SRC``) it also runs that tree's ``groupdrl verify RUN``,
 interleaved (paired runs under the same load). Writes ``benchmarks/results/verify_cli.json``; the table in
 ``verify_cli.md`` is written by hand from it (with a cProfile of the command).
 
-Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/verify_cli.py [--repeats 3] [--uncached] [--before SRC]``.
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/verify_cli.py [--repeats 3] [--uncached] [--before SRC]``
+(also run by ``run_all.py``: one repeat with ``--quick``).
 """
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ import os
 import platform
 import re
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -70,32 +73,38 @@ def uncached_once(run: Path) -> dict:
     return {"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu, "parts": parts}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Run the benchmark; returns the headline numbers (median wall and CPU seconds of the command)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--uncached", action="store_true", help="also time the intuitive half without the cache")
     p.add_argument("--before", type=Path, help="source tree of an older groupdrl to time the same command from")
-    p.add_argument("--work", default="/tmp/groupdrl-bench-verify", help="where the run is trained and cached")
-    args = p.parse_args()
-    work = Path(args.work)
-    run = work / "beta_vae_flatland16"
-    train(run)
-    rows = []
-    for r in range(args.repeats):
-        row = {"repeat": r, "load_before": load(), "cli": cli_once(run, work / "report")}
-        if args.before:
-            row["before_cli"] = cli_once(run, None, src=args.before)
-        if args.uncached:
-            row["uncached_intuitive"] = uncached_once(run)
-        row["load_after"] = load()
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+    p.add_argument("--work", help="where the run is trained and kept (default: a temporary folder)")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="folder of verify_cli.json")
+    p.add_argument("--quick", action="store_true", help="one repeat (a smoke run of run_all.py)")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.work or tmp)
+        run = work / "beta_vae_flatland16"
+        train(run)
+        rows = []
+        for r in range(1 if args.quick else args.repeats):
+            row = {"repeat": r, "load_before": load(), "cli": cli_once(run, work / "report")}
+            if args.before:
+                row["before_cli"] = cli_once(run, None, src=args.before)
+            if args.uncached:
+                row["uncached_intuitive"] = uncached_once(run)
+            row["load_after"] = load()
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(),
               "threads": os.environ.get("OMP_NUM_THREADS", "torch default"),
               "run": "beta_vae on flatland(n=8, image_size=16), 300 steps", "rows": rows}
-    out = ROOT / "benchmarks" / "results" / "verify_cli.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "verify_cli.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out / 'verify_cli.json'}")
+    return {"verify_cli_wall_s": statistics.median(r["cli"]["wall_s"] for r in rows),
+            "verify_cli_cpu_s": statistics.median(r["cli"]["cpu_s"] for r in rows)}
 
 
 if __name__ == "__main__":
