@@ -3,12 +3,13 @@
 Trains (once, kept in ``--work``; default a temporary folder) a ``beta_vae`` run on ``flatland`` with
 ``image_size=16`` (300 steps, the model is only needed to have a real conv encoder), then runs the real
 command ``python -m groupdrl verify RUN`` in a subprocess ``--repeats`` times and reports its wall time, its
-CPU time (user + system of the child) and the time of each part from its progress lines. With ``--uncached`` it also times, in this process and
-interleaved with the cached runs, the intuitive half with ``encode_once=False`` (the code path before the
-encoder cache: every request encoded) — slow: minutes. With ``--before SRC`` (a source tree of an older
-groupdrl, e.g. ``git archive main | tar -x -C SRC``) it also runs that tree's ``groupdrl verify RUN``,
-interleaved (paired runs under the same load). Writes ``benchmarks/results/verify_cli.json``; the table in
-``verify_cli.md`` is written by hand from it (with a cProfile of the command).
+CPU time (user + system of the child) and the time of each part from its progress lines. With ``--uncached``
+it also times, in this process and interleaved with the cached runs, the intuitive half with
+``encode_once=False`` (the code path before the encoder cache: every request encoded) — slow: minutes. With
+``--before SRC`` (a source tree of an older groupdrl, e.g. ``git archive main | tar -x -C SRC``) it also runs
+that tree's ``groupdrl verify RUN``, interleaved (paired runs under the same load). Writes
+``benchmarks/results/verify_cli.json``; the table in ``verify_cli.md`` is written by hand from it (with a
+cProfile of the command).
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/verify_cli.py [--repeats 3] [--uncached] [--before SRC]``
 (also run by ``run_all.py``: one repeat with ``--quick``).
