@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from groupdrl._checks import resolve_device
 from groupdrl.train import ddp
 from groupdrl.train.checkpoint import (CHECKPOINT, CONFIG, METRICS, CheckpointError, RunLock, check_run_dir,
                                        config_differences, load_checkpoint, save_checkpoint, write_json, write_text)
@@ -31,21 +32,6 @@ def step_seed(seed: int, step: int, rank: int, stream: str) -> int:
     what ran before it, so a resumed run draws exactly the batches an uninterrupted one draws."""
     digest = hashlib.blake2b(f"{seed}/{step}/{rank}/{stream}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") & (2**63 - 1)
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"cpu"``, ``"cuda"`` (``"cuda:k"``) or ``None``/``"auto"`` (CUDA when available, else CPU)."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device: expected 'cpu', 'cuda', 'cuda:k', 'auto' or None, got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: 'cuda' requested but torch sees no CUDA device")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"device: expected a CPU or CUDA device, got {device!r}")
-    return dev
 
 
 def _positive(value, name: str) -> int:
