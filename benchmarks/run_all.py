@@ -6,9 +6,9 @@ Usage::
     .venv/bin/python benchmarks/run_all.py --quick    # smoke run of the plumbing, a few minutes
     .venv/bin/python benchmarks/run_all.py --only nn_encoder,train_overhead
 
-Runs ``render``, ``metrics``, ``nn_encoder``, ``train_step``, ``train_overhead`` and ``verify_group`` (not
-the quality benchmark ``train_quality``) in this process, one after the other, each writing its detailed
-table to ``--out`` (default ``benchmarks/results``; with ``--quick`` a new temporary folder, so that a
+Runs ``render``, ``metrics``, ``nn_encoder``, ``train_step``, ``train_overhead``, ``verify_group`` and
+``verify_cli`` (not the quality benchmark ``train_quality``) in this process, one after the other, each writing
+its detailed table to ``--out`` (default ``benchmarks/results``; with ``--quick`` a new temporary folder, so that a
 smoke run never replaces recorded results). ``RESULTS.md`` (``--results``, default ``benchmarks/RESULTS.md``,
 with ``--quick`` inside ``--out``) lists the date, the git commit, the machine, the library versions, the
 load before and after each benchmark and every headline number against its target. The checkout this file
@@ -59,6 +59,8 @@ TARGETS: dict[str, tuple[str, float, str]] = {
     "fit_over_bare": ("<=", 1.02, "fit / bare loop of the same arithmetic (wall time)"),
     "fit_over_bare_cpu": ("<=", 1.02, "same, process CPU time"),
     "verify_group_own_s": ("<=", 5.0, "verify_group's own time, 10,000 pairs, d = 10 (s)"),
+    "verify_cli_wall_s": ("<=", 60.0, "`groupdrl verify RUN`, 16 px flatland, default settings (wall s)"),
+    "verify_cli_cpu_s": ("", 0.0, "same, CPU s of the command"),
 }
 
 
@@ -88,6 +90,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], dict[str, float]]] = {
     "train_step": _module_main("train_step"),
     "train_overhead": _module_main("train_overhead"),
     "verify_group": _verify_group,
+    "verify_cli": _module_main("verify_cli"),
 }
 
 

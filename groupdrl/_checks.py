@@ -62,3 +62,18 @@ def _interval(low: float | None, high: float | None, open_low: bool, open_high: 
     left = "(-inf" if low is None else ("(" if open_low else "[") + f"{low:g}"
     right = "inf)" if high is None else f"{high:g}" + (")" if open_high else "]")
     return f"{left}, {right}"
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``"cpu"``, ``"cuda"`` (``"cuda:k"``) or ``None``/``"auto"`` (CUDA when available, else CPU)."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device: expected 'cpu', 'cuda', 'cuda:k', 'auto' or None, got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device: 'cuda' requested but torch sees no CUDA device")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device: expected a CPU or CUDA device, got {device!r}")
+    return dev

@@ -9,7 +9,6 @@ import argparse
 import inspect
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -23,8 +22,14 @@ DEFAULT_COMPARE = ("beta_vae", "hae", "lsbd_vae")
 #: ``--quick``: steps, batch size, world options per built-in world and metric sample sizes (≲ 3 min, 2 cores).
 QUICK = {"steps": 600, "batch_size": 32, "n_metric": 2000,
          "worlds": {"flatland": {"n": 8, "image_size": 16}, "arrow": {"n_orientations": 8, "n_colours": 8,
-                                                                       "image_size": 16}},
+                                                                       "image_size": 16},
+                    "dihedral_shape": {"image_size": 16}, "dsprites": {"image_size": 32},
+                    "shapes3d": {"image_size": 32}},
          "hparams": {"hae": {"gamma_warmup": 200}}}
+
+
+#: The line above the list of collapsed runs under a comparison table.
+COLLAPSE_NOTE = "Collapsed runs (their verdicts and metrics describe a (near) constant code, not a finding):"
 
 
 # ---- shared helpers -----------------------------------------------------------------------------
@@ -47,6 +52,19 @@ def _first_line(obj) -> str:
     return (inspect.getdoc(obj) or "").strip().splitlines()[0] if inspect.getdoc(obj) else ""
 
 
+def compare_hparams(name: str, steps: int, quick: bool) -> dict:
+    """Hyperparameters ``groupdrl compare`` gives model ``name`` for a run of ``steps`` steps.
+
+    Schedule lengths are fitted to the run (``Model.run_fractions``: AnnealedVAE's and JointVAE's capacity
+    ramp, DisDiff's pretraining), so no model is compared in the middle of a schedule written for 10⁵
+    steps; ``--quick`` adds its own settings (``QUICK["hparams"]``).
+    """
+    from groupdrl import models
+
+    hparams = {k: max(1, round(f * steps)) for k, f in models.model_class(name).run_fractions.items()}
+    return {**hparams, **(QUICK["hparams"].get(name, {}) if quick else {})}
+
+
 def _fmt(v, spec: str = ".3f") -> str:
     if v is None:
         return "–"
@@ -55,18 +73,39 @@ def _fmt(v, spec: str = ".3f") -> str:
     return format(v, spec)
 
 
-def comparison_table(rows: list[dict]) -> str:
-    """Markdown table: one row per trained model, the group verdict next to MIG / DCI."""
-    head = ("| model | steps | train s | disentangled (Higgins) | equivariance err | max off-diag leakage | "
-            "D_LSBD | MIG | DCI-D |")
-    lines = [head, "|" + "---|" * 9]
+def comparison_rows(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of the comparison: one row per trained model, the collapse flag and the group verdict
+    next to MIG / DCI; the verdict of a collapsed run is in parentheses (it describes a (near) constant code)."""
+    head = ["model", "steps", "train s", "collapsed", "disentangled (Higgins)", "equivariance err",
+            "max off-diag leakage", "D_LSBD", "MIG", "DCI-D"]
+    cells = []
     for r in rows:
         g = (r.get("group") or {}).get("summary") or {}
         i = r.get("intuitive") or {}
-        lines.append(f"| {r['model']['name']} | {r['step']} | {r['train_s']:.0f} | {_fmt(g.get('disentangled'))} | "
-                     f"{_fmt(g.get('equivariance_error'))} | {_fmt(g.get('leakage_offdiag_max'))} | "
-                     f"{_fmt(g.get('dlsbd'))} | {_fmt(i.get('mig'))} | {_fmt(i.get('dci_disentanglement'))} |")
-    return "\n".join(lines)
+        collapse = r.get("collapse") or {}
+        verdict = _fmt(g.get("disentangled"))
+        cells.append([r["model"]["name"], str(r["step"]), f"{r['train_s']:.0f}", _fmt(collapse.get("collapsed")),
+                      f"({verdict})" if collapse.get("collapsed") else verdict, _fmt(g.get("equivariance_error")),
+                      _fmt(g.get("leakage_offdiag_max")), _fmt(g.get("dlsbd")), _fmt(i.get("mig")),
+                      _fmt(i.get("dci_disentanglement"))])
+    return head, cells
+
+
+def collapse_notes(rows: list[dict]) -> list[str]:
+    """One line per collapsed run with the reason (empty when none collapsed)."""
+    return [f"{r['model']['name']}: {r['collapse']['reason']}" for r in rows if (r.get("collapse") or {}).get("collapsed")]
+
+
+def comparison_table(rows: list[dict]) -> str:
+    """Markdown table of :func:`comparison_rows`; a note under it names each collapsed run and why: its verdict
+    and metrics describe a (near) constant code, not a finding."""
+    from groupdrl.verify._doc import to_markdown
+
+    table = to_markdown([("table", *comparison_rows(rows))]).rstrip()
+    notes = collapse_notes(rows)
+    if notes:
+        table += "\n\n" + COLLAPSE_NOTE + "\n" + "\n".join(f"- {n}" for n in notes)
+    return table
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -93,16 +132,87 @@ def cmd_train(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    report = verify_run(args.run, seed=args.seed, n_metric=args.n_metric, save=not args.no_save)
-    combined = report.pop("_report")
+    from groupdrl.verify import verify
+    from groupdrl.verify.encode import load_encoder
+
+    progress = None if args.quiet else (lambda line: print(f"[verify] {line}", file=sys.stderr, flush=True))
+    picked = [f for f, v in (("--encoder", args.encoder), ("--world", args.world), ("--data", args.data)) if v]
+    if args.run is not None:
+        if picked:
+            raise ValueError(f"{picked[0]}: a run directory brings its own model and world; give RUN or "
+                             "--encoder with --world/--data, not both")
+        report = verify_run(args.run, seed=args.seed, n_metric=args.n_metric, save=not args.no_save,
+                            device=args.device, out=args.out, progress=progress)
+        combined = report.pop("_report")
+        header = f"run {report['run']}: {report['model']['name']} on {report['world']['name']} after {report['step']} steps"
+    else:
+        if not args.encoder:
+            raise ValueError("RUN: give a run directory, or --encoder MODULE:NAME with --world NAME or --data FILE.npz")
+        if bool(args.world) == bool(args.data):
+            raise ValueError("--world/--data: --encoder needs exactly one world: a built-in one (--world NAME) or "
+                             "your labelled arrays (--data FILE.npz)")
+        if args.world_set and not args.world:
+            raise ValueError("--world-set: options of a built-in world; only with --world")
+        world = _world_from_args(args.world, args.world_set)[0] if args.world else _load_data(args.data)
+        encoder = load_encoder(_import_attribute(args.encoder), device=args.device)
+        combined = verify(encoder, world, seed=args.seed, progress=progress,
+                          intuitive_kwargs={"n_train": args.n_metric, "n_test": max(1, args.n_metric // 2)})
+        report = {"encoder": args.encoder, "world": repr(world), **_jsonable(combined.to_dict())}
+        if not args.no_save:
+            report["files"] = {k: str(v) for k, v in combined.save(args.out or "groupdrl-report").items()}
+        header = f"encoder {args.encoder} on {world!r}"
     if args.json:
         print(json.dumps(_jsonable(report), indent=2))
         return 0
-    print(f"run {report['run']}: {report['model']['name']} on {report['world']['name']} after {report['step']} steps\n")
+    print(f"{header}\n")
     print(combined.to_markdown())
     if report.get("files"):
         print("\nwritten: " + ", ".join(report["files"].values()))
     return 0
+
+
+def _load_data(path: str):
+    from groupdrl.worlds import load_arrays
+
+    try:
+        return load_arrays(path)
+    except ValueError as err:
+        raise ValueError(f"--data: {err}") from None
+
+
+def _import_attribute(spec: str):
+    """``module:name`` or ``path/to/file.py:name`` (``name`` may be dotted) → the object it names.
+
+    A module is imported with the current directory on ``sys.path`` (as ``python -m`` does); a ``.py`` path is
+    loaded as a module from that file.
+    """
+    import importlib
+    import importlib.util
+    import os
+
+    module_name, sep, attr = spec.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"--encoder: expected MODULE:NAME or FILE.py:NAME (e.g. mymodels:encoder), got {spec!r}")
+    try:
+        if module_name.endswith(".py") or os.sep in module_name:
+            if not os.path.isfile(module_name):
+                raise ValueError(f"--encoder: no file {module_name!r}")
+            loader = importlib.util.spec_from_file_location(Path(module_name).stem, module_name)
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+        else:
+            if os.getcwd() not in sys.path and "" not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ValueError(f"--encoder: cannot import {module_name!r}: {type(err).__name__}: {err}") from None
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            public = sorted(n for n in vars(module) if not n.startswith("_"))[:20]
+            raise ValueError(f"--encoder: {module_name!r} has no attribute {attr!r} (it has {public})")
+        obj = getattr(obj, part)
+    return obj
 
 
 def cmd_models(args) -> int:
@@ -126,10 +236,15 @@ def cmd_worlds(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from groupdrl import models
-    from groupdrl.train import fit
+    """``groupdrl compare``: a sweep of the given models on one world and one seed (:func:`groupdrl.sweep.run_sweep`,
+    local backend, light verification), so compare and a many-run study share one code path; the table adds
+    the collapse flag that :func:`~groupdrl.train.fit` records in each run."""
+    import shutil
 
-    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    from groupdrl import models
+    from groupdrl.sweep import grid_from_dict, run_sweep
+
+    names = _names(args.models)
     for name in names:
         models.model_class(name)  # unknown names fail before any training
     quick = args.quick
@@ -137,34 +252,36 @@ def cmd_compare(args) -> int:
     batch = args.batch_size or (QUICK["batch_size"] if quick else 64)
     n_metric = args.n_metric or (QUICK["n_metric"] if quick else 10000)
     defaults = QUICK["worlds"].get(args.world, {}) if quick else {}
-    world, spec = _world_from_args(args.world, args.world_set, defaults)
+    _, spec = _world_from_args(args.world, args.world_set, defaults)
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise FileExistsError(f"--out: {out} is not empty; choose another directory or pass --force")
-    rows = []
-    for name in names:
-        run = out / name
-        if run.exists() and args.force:
-            import shutil
-
-            shutil.rmtree(run)
-        print(f"== {name}: {steps} steps on {world!r}", file=sys.stderr, flush=True)
-        model = models.get(name, world, seed=args.seed, **(QUICK["hparams"].get(name, {}) if quick else {}))
-        t0 = time.perf_counter()
-        fit(model, world, steps=steps, batch_size=batch, lr=args.lr, seed=args.seed, out_dir=run,
-            checkpoint_every=steps, log_every=max(1, steps // 5), quiet=args.quiet, world_config=spec,
-            device=args.device)
-        train_s = time.perf_counter() - t0
-        report = verify_run(run, world=world, seed=args.seed, n_metric=n_metric, full=False)
-        report["train_s"] = train_s
-        rows.append(report)
+    grid = grid_from_dict({"models": [{"name": n, "hparams": compare_hparams(n, steps, quick)} for n in names],
+                           "worlds": [{"name": spec["name"], "options": spec["kwargs"]}], "seeds": [args.seed],
+                           "fit": {"steps": steps, "batch_size": batch, "lr": args.lr, "checkpoint_every": steps},
+                           "verify": {"full": False, "n_metric": n_metric, "seed": args.seed}}, where="compare")
+    for point in grid.points():
+        if args.force and (out / point.name).exists():
+            shutil.rmtree(out / point.name)
+    cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    summary = run_sweep(grid, out, backend="local", cpus=torch.get_num_threads(), gpus=1 if cuda else 0,
+                        save_report=False, quiet=args.quiet)
+    for f in summary.failed:
+        print(f"failed: {f['name']}: {f['error']}: {f['message'][:300]} (traceback in {out / f['name']}/errors.jsonl)",
+              file=sys.stderr)
+    rows = summary.results
     table = comparison_table(rows)
     (out / "compare.md").write_text(f"world: {spec}\n\n{table}\n")
+    from groupdrl.verify._doc import to_html
+
+    notes = [("p", f"{COLLAPSE_NOTE} {'; '.join(collapse_notes(rows))}")] if collapse_notes(rows) else []
+    (out / "compare.html").write_text(to_html([("h", 1, "groupdrl compare"), ("p", f"world: {spec}"),
+                                               ("table", *comparison_rows(rows)), *notes], "groupdrl compare"))
     (out / "compare.json").write_text(json.dumps(_jsonable(rows), indent=2))
     print(table)
-    print(f"\n(runs, compare.md and compare.json in {out}; `groupdrl verify {out}/<model>` gives the full report)")
-    return 0
-
+    print(f"\n(runs, compare.md, compare.html and compare.json in {out}; `groupdrl verify {out}/<run>` gives the "
+          "full report)")
+    return 1 if summary.failed else 0
 
 
 def _names(text: str) -> list[str]:
@@ -250,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  groupdrl compare --world flatland --quick      train beta_vae, hae, lsbd_vae briefly and compare\n"
                "  groupdrl train hae --world flatland --steps 2000 --out runs/hae\n"
                "  groupdrl verify runs/hae\n"
+               "  groupdrl verify --encoder mymodels:encoder --world flatland\n"
                "  groupdrl sweep --models beta_vae,hae --worlds flatland --seeds 0,1,2 --out runs/study\n"
                "  groupdrl models | groupdrl worlds | groupdrl demo")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -282,17 +400,43 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--log-every", type=int, default=50, help="steps between progress lines (default 50)")
     sp.set_defaults(func=cmd_train)
 
-    sp = sub.add_parser("verify", formatter_class=fmt, help="verify a trained run against the formal definition",
-                        description="Reload the model and world of a run directory and report the group-theory "
-                                    "verdict (equivariance, homomorphism, leakage between factor subspaces, "
-                                    "D_LSBD) next to the intuitive metrics (BetaVAE, FactorVAE, MIG, SAP, DCI, "
-                                    "modularity); writes RUN/report/report.{json,md,png}.")
-    sp.add_argument("run", help="run directory written by `groupdrl train`")
+    sp = sub.add_parser("verify", formatter_class=fmt, help="verify a trained run or your own encoder",
+                        description="Report the group-theory verdict (equivariance, homomorphism, leakage between "
+                                    "factor subspaces, D_LSBD) next to the intuitive metrics (BetaVAE, FactorVAE, "
+                                    "MIG, SAP, DCI, modularity) of a trained run (RUN) or of your own encoder "
+                                    "(--encoder) on a built-in world (--world) or your labelled arrays (--data). "
+                                    "Writes report.{md,html,json} and figures to --out (default RUN/report, or "
+                                    "./groupdrl-report for --encoder).\n\n"
+                                    "--encoder MODULE:NAME (or FILE.py:NAME) names, in a module importable from the "
+                                    "current directory: an nn.Module instance (its forward returns the (n, d) "
+                                    "codes; put in eval mode), a function of a batch of observations, or a class "
+                                    "or zero-argument function that returns one of those (called once). "
+                                    "Observations are what the world renders: float32 images (n, C, H, W) in "
+                                    "[0, 1].\n\n"
+                                    "--data FILE.npz holds 'images' (N, ...) and 'factors' (N, k) (optional "
+                                    "'names', 'periodic'); see groupdrl.worlds.from_arrays. An incomplete grid "
+                                    "of factor values is fine: moves to states not in the data are not used.\n\n"
+                                    "--device cuda (or auto) runs an nn.Module encoder (or the run's model) on "
+                                    "the GPU; observations are moved there batch by batch. A plain function "
+                                    "gets CPU tensors and handles devices itself.",
+                        epilog="examples:\n  groupdrl verify runs/hae\n"
+                               "  groupdrl verify --encoder mymodels:encoder --world flatland "
+                               "--world-set image_size=16\n"
+                               "  groupdrl verify --encoder mymodels:Encoder --data shapes.npz --device cuda")
+    sp.add_argument("run", nargs="?", help="run directory written by `groupdrl train` (or give --encoder)")
+    sp.add_argument("--encoder", metavar="MODULE:NAME", help="your encoder (see above)")
+    sp.add_argument("--world", help="built-in world for --encoder (see `groupdrl worlds`)")
+    sp.add_argument("--world-set", action="append", metavar="KEY=VALUE",
+                    help="option of --world, repeatable (e.g. image_size=16); values parsed as JSON")
+    sp.add_argument("--data", metavar="FILE.npz", help="a world of your labelled arrays, for --encoder")
+    sp.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N or auto (CUDA when available)")
     sp.add_argument("--seed", type=int, default=0, help="seed of the verifier's samples (default 0)")
     sp.add_argument("--n-metric", type=int, default=10000,
                     help="train states of the intuitive metrics (test: half as many; default 10000)")
-    sp.add_argument("--no-save", action="store_true", help="do not write RUN/report/ (json, md, png)")
+    sp.add_argument("--out", help="report directory (default RUN/report, or ./groupdrl-report with --encoder)")
+    sp.add_argument("--no-save", action="store_true", help="do not write the report files")
     sp.add_argument("--json", action="store_true", help="print the report as JSON")
+    sp.add_argument("--quiet", action="store_true", help="no progress lines (on stderr)")
     sp.set_defaults(func=cmd_verify)
 
     sp = sub.add_parser("compare", formatter_class=fmt, help="train several models briefly and compare verdicts",

@@ -57,33 +57,39 @@ def test_tutorials_include_examples_that_exist():
     includes = [m for p in DOCS.rglob("*.md") for m in re.findall(r'--8<-- "([^"]+)"', p.read_text())]
     assert includes and all((ROOT / path).is_file() for path in includes)
     assert {Path(p).name for p in includes} >= {"verify_my_encoder.py", "property_tests.py",
-                                                "equivariant_layers.py", "train_and_compare.py"}
+                                                "equivariant_layers.py", "train_and_compare.py", "your_own_data.py"}
 
 
 #: Report vocabulary that is not in a table header: reason and note templates, line labels, figure
 #: titles. Each must still be printed by groupdrl (a report below or the source of what prints them)
 #: and must have a glossary entry.
 PHRASES = [
-    "The definitions agree", "The definitions disagree", "Reasons", "Equivariance error (pooled)",
-    "homomorphism error (worst relation)", "smallest principal angle",
-    "Leakage L[i, j] (row: acting factor, column: subspace)", "D_LSBD ≤", "frequencies", "General definition",
-    "collision defect", "1-NN prediction error", "Worst pair", "Tolerances", "Note", "Cayley edge", "ρ(s)^",
-    "ρ(s_", "not equivariant under", "is not a homomorphism", "no subspace Z_",
-    "leaks out of Z_", "are not independent", "the latent is constant", "no action of G on Z",
+    "The two definitions agree", "The definitions disagree", "What failed, in plain words", "Consequence",
+    "What to try", "Counterexample", "The numbers", "pooled equivariance error",
+    "Homomorphism error (worst relation)", "smallest principal angle", "Leakage L[i, j]", "D_LSBD ≤",
+    "frequencies", "General definition", "collision defect", "1-NN prediction error",
+    "is encoded on a line, not a circle", "do not compose like the group", "No action exists on this code",
+    "Tolerances", "Note", "Cayley edge", "ρ(s)^", "ρ(s_", "not equivariant under", "is not a homomorphism",
+    "no subspace Z_", "leaks out of Z_", "are not independent", "the latent is constant", "no action of G on Z",
     "the action is linear about a fitted centre c", "bounded factors", "general definition (§5)",
     "has no faithful 1-D real representation", "is not faithful", "ρ(word of element", "(sampled pair of",
     "entangled", "D_LSBD not computed", "unassigned",
-    "Latent traversal (factor that moves each latent)", "leakage (row acts, column Z)", "I(z; v) / H(v)",
-    "DCI importance", "traversal variance ratio", "decoded traversals",
+    "Latent traversal (the factor that moves each latent dimension most)", "I(z_j; v) / H(v)",
+    "DCI importance", "variance along the factor / total", "Continuous factors are binned", "decoded traversals",
 ]
 
 
+#: A header's threshold, e.g. " (≤ 0.05)": the glossary explains the term, the number is the tolerance in use.
+THRESHOLD = re.compile(r"\s*\([≤≥] [^)]*\)$")
+
+
 def _table_vocabulary(markdown: str) -> set[str]:
-    """Header cells of every table (not the leakage matrix, headed by factor names) and the score names."""
+    """Header cells of every table (not the leakage matrix, headed by factor names; thresholds cut off) and the
+    score names."""
     terms, lines = set(), markdown.splitlines()
     for i, line in enumerate(lines[:-1]):
         if line.startswith("|") and lines[i + 1].startswith("|---") and not line.startswith("| |"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
+            cells = [THRESHOLD.sub("", c.strip()) for c in line.strip("|").split("|")]
             terms.update(cells)
             if cells[0] == "score":  # the intuitive table: one row per score
                 for row in itertools.takewhile(lambda r: r.startswith("|"), lines[i + 2:]):

@@ -35,6 +35,8 @@ class AnnealedVAE(VAE):
     name = "annealed_vae"
     hparam_ranges = {"gamma": NONNEGATIVE, "c_max": NONNEGATIVE, "capacity_steps": COUNT}
     data = "observations"
+    #: ``groupdrl compare`` ramps C over the first third of its run (disentanglement_lib: 100k of 300k steps).
+    run_fractions = {"capacity_steps": 1 / 3}
 
     def __init__(self, world, latent_dim: int = 10, gamma: float = 1000.0, c_max: float = 25.0,
                  capacity_steps: int = 100_000, hidden: Sequence[int] = (256, 256), likelihood: str = "auto") -> None:

@@ -125,6 +125,9 @@ class DisDiff(Model):
                      "beta_start": Range(0.0, 1.0, open_low=True, open_high=True),
                      "beta_end": Range(0.0, 1.0, open_low=True, open_high=True)}
     data = "observations"
+    #: ``groupdrl compare`` pretrains the DDPM for the first half of its run (the paper starts from a DDPM
+    #: trained apart; 50,000 steps would leave the encoder untrained at any CPU budget).
+    run_fractions = {"pretrain_steps": 1 / 2}
 
     def __init__(self, world, n_units: int = 6, unit_dim: int = 8, lambda_d: float = 0.05,
                  pretrain_steps: int = 50_000, timesteps: int = 1000, beta_start: float = 1e-4,

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from groupdrl.models._schedule import capacity, check_steps
-from groupdrl.models.base import (Model, check_likelihood, kl_normal, make_decoder, make_encoder, mean_observation,
-                                  reconstruction_loss, reparameterise)
+from groupdrl.models.base import (Model, check_likelihood, init_posterior_, kl_normal, kl_normal_dims, make_decoder,
+                                  make_encoder, mean_observation, reconstruction_loss, reparameterise, world_sample)
 from groupdrl.models.hparams import COUNT, NONNEGATIVE, POSITIVE, Range, WIDTHS
 
 
@@ -64,6 +64,8 @@ class JointVAE(Model):
                      "cont_capacity": NONNEGATIVE, "disc_capacity": NONNEGATIVE, "capacity_steps": COUNT,
                      "temperature": POSITIVE, "hidden": WIDTHS}
     data = "observations"
+    #: ``groupdrl compare`` ramps both capacities over the first third of its run (as AnnealedVAE).
+    run_fractions = {"capacity_steps": 1 / 3}
 
     def __init__(self, world, cont_dim: int = 6, disc_dims: Sequence[int] = (3,), gamma: float = 150.0,
                  cont_capacity: float = 40.0, disc_capacity: float = 1.1, capacity_steps: int = 300_000,
@@ -86,7 +88,8 @@ class JointVAE(Model):
         self.disc_capacity = min(float(disc_capacity), sum(math.log(k) for k in self.disc_dims))
         self.likelihood = check_likelihood(likelihood, self.observation_shape)
         self.latent_dim = cont_dim + sum(self.disc_dims)
-        self.encoder = make_encoder(self.observation_shape, 2 * cont_dim + sum(self.disc_dims), hidden)
+        encoder = make_encoder(self.observation_shape, 2 * cont_dim + sum(self.disc_dims), hidden)
+        self.encoder = init_posterior_(encoder, world_sample(world), cont_dim)
         self.decoder = make_decoder(self.latent_dim, self.observation_shape, hidden)
         self.capacity_steps = check_steps(capacity_steps, "capacity_steps")
 
@@ -110,6 +113,11 @@ class JointVAE(Model):
         mu, _, logits = self.posterior(x)
         onehots = [F.one_hot(lg.argmax(-1), lg.shape[-1]).to(mu.dtype) for lg in logits]
         return self.decode(torch.cat([mu, *onehots], 1))
+
+    def kl_per_dim(self, x: torch.Tensor) -> torch.Tensor:
+        """[KL of each continuous dimension, KL(q(c_k|x) ‖ Unif) of each discrete code], mean over ``x``."""
+        mu, logvar, logits = self.posterior(x)
+        return torch.cat([kl_normal_dims(mu, logvar), torch.stack([kl_uniform(lg) for lg in logits])])
 
     def loss(self, batch: dict, generator: torch.Generator | None = None,
              step: int | None = None) -> dict[str, torch.Tensor]:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from groupdrl.models._discriminator import DiscriminatorVAE, split_halves
-from groupdrl.models.base import reconstruction_loss, reparameterise
+from groupdrl.models.base import kl_normal_dims, reconstruction_loss, reparameterise
 from groupdrl.models.hparams import NONNEGATIVE
 
 
@@ -77,7 +77,7 @@ class RFVAE(DiscriminatorVAE):
         mu, logvar = self.posterior(x)
         z = reparameterise(mu, logvar, generator)
         recon = reconstruction_loss(self.decoder(z), x, self.likelihood)
-        kl_dims = 0.5 * (mu**2 + logvar.exp() - logvar - 1).mean(0)  # KL_j, mean over the batch
+        kl_dims = kl_normal_dims(mu, logvar)  # KL_j, mean over the batch
         r = self.relevance()
         kl = ((self.lambda_max - (self.lambda_max - self.lambda_min) * r) * kl_dims).sum()
         tc = self.total_correlation(r * z)

@@ -5,6 +5,10 @@ by the beta-VAE, FactorVAE, beta-TCVAE, DIP-VAE ... papers on dSprites / Shapes3
 conv 32-32-64-64 (4x4, stride 2, ReLU) -> FC256 (ReLU) -> ``out_dim``, and the
 mirrored decoder FC256 -> FC(64 * s * s) -> transposed convs 64-32-32-C producing
 logits.
+
+Any side of at least 16 pixels works: each convolution maps a side ``s`` to ``⌊s/2⌋``
+and the matching transposed convolution maps it back with ``output_padding = s mod 2``,
+so a world's image size (flatland n=10 at 20 px, say) never has to be a multiple of 16.
 """
 from __future__ import annotations
 
@@ -20,33 +24,43 @@ CONV_CHANNELS = (32, 32, 64, 64)
 HIDDEN = 256
 
 
-def _final_size(image_size: object) -> int:
-    """Spatial side after the four stride-2 convolutions (``image_size / 16``)."""
+#: Smallest image side: four halvings leave a 1 x 1 map.
+MIN_IMAGE_SIZE = 16
+
+
+def conv_sides(image_size: object) -> tuple[int, ...]:
+    """Spatial sides before and after each stride-2 convolution: ``(s, ⌊s/2⌋, …)``, five values.
+
+    >>> conv_sides(20)
+    (20, 10, 5, 2, 1)
+    """
     size = positive_int(image_size, "image_size")
-    if size % 16:
-        raise ValueError(
-            f"image_size must be a positive multiple of 16 (e.g. 16, 32, 64), got {image_size!r}"
-        )
-    return size // 16
+    if size < MIN_IMAGE_SIZE:
+        raise ValueError(f"image_size: expected an int >= {MIN_IMAGE_SIZE} (four stride-2 convolutions), "
+                         f"got {image_size!r}")
+    sides = [size]
+    for _ in CONV_CHANNELS:
+        sides.append(sides[-1] // 2)
+    return tuple(sides)
 
 
 class ConvEncoder(nn.Module):
     """Plain CNN encoder ``(n, C, H, H) -> (n, out_dim)``.
 
     Four convolutions (4x4 kernel, stride 2, padding 1, ReLU) with 32, 32, 64, 64
-    channels halve the side each time, so a ``H x H`` image becomes a
-    ``64 x H/16 x H/16`` map; then FC256 + ReLU and a linear layer to ``out_dim``.
+    channels halve the side each time (rounding down), so a ``H x H`` image becomes a
+    ``64 x ⌊H/16⌋ x ⌊H/16⌋`` map; then FC256 + ReLU and a linear layer to ``out_dim``.
     For 64x64 inputs the map is 4x4 (the disentanglement_lib network), for 32x32
-    it is 2x2 and for 16x16 it is 1x1 (the last convolution sees a 2x2 map with
-    one pixel of zero padding), so every supported size keeps all four layers.
+    it is 2x2 and for 16x16 (or 20x20) it is 1x1, so every supported size keeps all
+    four layers.
 
     Parameters
     ----------
     in_channels : int
         Channels ``C`` of the input images.
     image_size : int
-        Side ``H`` of the square input images; a positive multiple of 16
-        (16, 32, 64 are the sizes of the built-in worlds).
+        Side ``H`` of the square input images, at least 16 (16, 32, 64 are the
+        usual sizes of the built-in worlds).
     out_dim : int
         Output width (e.g. ``2 * z`` for a Gaussian VAE encoder).
 
@@ -61,7 +75,7 @@ class ConvEncoder(nn.Module):
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
         self.out_dim = positive_int(out_dim, "out_dim")
-        side = _final_size(image_size)
+        side = conv_sides(image_size)[-1]
         self.image_size = image_size
         layers: list[nn.Module] = []
         prev = self.in_channels
@@ -88,9 +102,10 @@ class ConvDecoder(nn.Module):
     """Plain CNN decoder ``(n, latent_dim) -> (n, C, H, H)`` logits, the mirror of :class:`ConvEncoder`.
 
     FC256 + ReLU, FC to a ``64 x H/16 x H/16`` map + ReLU, then four transposed
-    convolutions (4x4, stride 2, padding 1) with 64, 32, 32, ``out_channels``
-    channels, ReLU between them and none after the last: the output is logits
-    (use ``torch.sigmoid`` for Bernoulli means, or BCE-with-logits as the loss).
+    convolutions (4x4, stride 2, padding 1, ``output_padding`` 1 where the encoder
+    rounded an odd side down) with 64, 32, 32, ``out_channels`` channels, ReLU between
+    them and none after the last: the output is logits (use ``torch.sigmoid`` for
+    Bernoulli means, or BCE-with-logits as the loss).
 
     Parameters
     ----------
@@ -99,20 +114,29 @@ class ConvDecoder(nn.Module):
     out_channels : int
         Channels ``C`` of the decoded images.
     image_size : int
-        Side ``H`` of the decoded images; a positive multiple of 16.
+        Side ``H`` of the decoded images, at least 16.
+    batch_norm : bool
+        Batch normalisation before every ReLU (the DCGAN generator of Radford et al. 2016, used by
+        InfoGAN); off for the VAE decoders of disentanglement_lib.
     """
 
-    def __init__(self, latent_dim: int, out_channels: int, image_size: int) -> None:
+    def __init__(self, latent_dim: int, out_channels: int, image_size: int, *, batch_norm: bool = False) -> None:
         super().__init__()
         self.latent_dim = positive_int(latent_dim, "latent_dim")
         self.out_channels = positive_int(out_channels, "out_channels")
-        self.side = _final_size(image_size)
+        sides = conv_sides(image_size)
+        self.side = sides[-1]
         self.image_size = image_size
         top = CONV_CHANNELS[-1]
+        def norm(kind, width):
+            return [kind(width)] if batch_norm else []
+
         self.fc = nn.Sequential(
             nn.Linear(self.latent_dim, HIDDEN),
+            *norm(nn.BatchNorm1d, HIDDEN),
             nn.ReLU(),
             nn.Linear(HIDDEN, top * self.side * self.side),
+            *norm(nn.BatchNorm1d, top * self.side * self.side),
             nn.ReLU(),
             nn.Unflatten(1, (top, self.side, self.side)),
         )
@@ -120,9 +144,10 @@ class ConvDecoder(nn.Module):
         layers: list[nn.Module] = []
         prev = top
         for i, ch in enumerate(channels):
-            layers.append(nn.ConvTranspose2d(prev, ch, 4, stride=2, padding=1))
+            big, small = sides[-2 - i], sides[-1 - i]  # this layer maps side `small` back to `big`
+            layers.append(nn.ConvTranspose2d(prev, ch, 4, stride=2, padding=1, output_padding=big - 2 * small))
             if i < len(channels) - 1:
-                layers.append(nn.ReLU())
+                layers += [*norm(nn.BatchNorm2d, ch), nn.ReLU()]
             prev = ch
         self.deconv = nn.Sequential(*layers)
         relu_init_(self)

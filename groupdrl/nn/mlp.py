@@ -26,9 +26,12 @@ class MLP(nn.Module):
         Output width.
     out_bias : bool
         Whether the last layer has a bias.
+    batch_norm : bool
+        Batch normalisation before every ReLU (as :class:`~groupdrl.nn.ConvDecoder`'s option).
     """
 
-    def __init__(self, in_dim: int, hidden: int | Sequence[int], out_dim: int, *, out_bias: bool = True) -> None:
+    def __init__(self, in_dim: int, hidden: int | Sequence[int], out_dim: int, *, out_bias: bool = True,
+                 batch_norm: bool = False) -> None:
         super().__init__()
         self.in_dim = positive_int(in_dim, "in_dim")
         self.out_dim = positive_int(out_dim, "out_dim")
@@ -39,6 +42,7 @@ class MLP(nn.Module):
             last = i == len(widths) - 2
             layers.append(nn.Linear(widths[i], widths[i + 1], bias=out_bias or not last))
             if not last:
+                layers += [nn.BatchNorm1d(widths[i + 1])] if batch_norm else []
                 layers.append(nn.ReLU())
         self.net = relu_init_(nn.Sequential(*layers))
 

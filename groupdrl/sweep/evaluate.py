@@ -33,36 +33,42 @@ def _num(v):
 
 
 def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int = 10000, full: bool = True,
-               save: bool = True, device: str = "cpu") -> dict:
+               save: bool = True, device: str = "cpu", out: str | Path | None = None, progress=None) -> dict:
     """Verify the trained model of a run directory; returns a report dict (JSON-ready except ``"_report"``).
 
     ``full``: the combined report of ``groupdrl.verify.verify`` (both definitions, every intuitive metric;
-    saved to ``out_dir/report/`` as ``report.json``, ``report.md`` and PNGs when ``save``) in
-    ``report["_report"]``. Otherwise only ``verify_group`` and MIG/DCI on ``n_metric`` states (what
-    ``groupdrl compare`` shows). Either way ``report["group"]["summary"]`` holds the verdict, equivariance
-    error, largest off-diagonal leakage and D_LSBD, and ``report["intuitive"]`` MIG / DCI.
+    saved to ``out`` (default ``out_dir/report/``) as ``report.json``, ``report.md``, ``report.html`` and PNGs
+    when ``save``) in ``report["_report"]``. Otherwise only ``verify_group`` and MIG/DCI on ``n_metric`` states
+    (what ``groupdrl compare`` shows). Either way ``report["group"]["summary"]`` holds the verdict, equivariance
+    error, largest off-diagonal leakage and D_LSBD, ``report["intuitive"]`` MIG / DCI, and ``report["collapse"]``
+    the run's collapse check (``collapse.json`` written by :func:`~groupdrl.train.fit`; ``None`` if absent).
+    The model's code of each distinct state is computed once (it is deterministic in eval mode); ``progress``
+    (a callable taking a line of text) hears the long parts.
     """
     from groupdrl.train import load_run
-    from groupdrl.train.checkpoint import CHECKPOINT, check_run_dir, load_checkpoint, read_config
+    from groupdrl.train.checkpoint import CHECKPOINT, check_run_dir, load_checkpoint, read_config, read_json
+    from groupdrl.train.collapse import COLLAPSE
+    from groupdrl.verify.encode import cached
 
     out_dir = check_run_dir(out_dir)
     config = read_config(out_dir)
     step = load_checkpoint(out_dir / CHECKPOINT)["step"]
     model, world = load_run(out_dir, world=world, device=device)
-    encode = model.encode  # the shared encoder call (groupdrl.verify.encode) reads the model's device
+    encode = cached(model.encode, world)  # the shared encoder call reads the model's device
     report: dict = {"run": str(out_dir), "model": config["model"], "world": config["world"], "step": step,
-                    "group": None, "intuitive": None}
+                    "group": None, "intuitive": None,
+                    "collapse": read_json(out_dir / COLLAPSE) if (out_dir / COLLAPSE).is_file() else None}
     if full:
         from groupdrl.verify import verify
 
-        combined = verify(encode, world, seed=seed,
+        combined = verify(encode, world, seed=seed, progress=progress,
                           intuitive_kwargs={"n_train": n_metric, "n_test": max(1, n_metric // 2)})
         group = combined.group
         scores = combined.intuitive.scores
         report["intuitive"] = {**jsonable(scores), "disentangled": bool(combined.intuitive.disentangled)}
         report["_report"] = combined
         if save:
-            report["files"] = {k: str(v) for k, v in combined.save(out_dir / "report").items()}
+            report["files"] = {k: str(v) for k, v in combined.save(out or out_dir / "report").items()}
     else:
         from groupdrl.verify.group import verify_group
 
@@ -73,11 +79,14 @@ def verify_run(out_dir: str | Path, *, world=None, seed: int = 0, n_metric: int 
 
 
 def intuitive_metrics(encode, world, *, n: int, seed: int) -> dict:
-    """MIG and DCI (disentanglement, completeness, informativeness) of ``encode`` on ``n`` sampled states."""
+    """MIG and DCI (disentanglement, completeness, informativeness) of ``encode`` on ``n`` sampled states
+    (continuous factors binned into classes as in :func:`groupdrl.verify.verify_intuitive`)."""
+    from groupdrl.verify.binned import binned
     from groupdrl.verify.encode import encode as encode_states
     from groupdrl.verify.metrics import dci, mig
 
     gen = torch.Generator().manual_seed(seed)
+    world = binned(world, seed=seed)
     states = world.sample_states(n, generator=gen)
     codes = encode_states(encode, world, states)
     factors = states.numpy()

@@ -29,8 +29,8 @@ INTUITIVE_SCORES = {"mig": "MIG", "dci_disentanglement": "DCI-D", "factor_vae": 
 #: The panels of ``scores.png``.
 FIGURE_SCORES = ("dlsbd", "leakage_offdiag_max", "group_disentangled", "mig", "dci_disentanglement", "factor_vae")
 _COLUMNS = ("name", "status", "model", "config", "hparams", "world", "setting", "seed", "step", "train_s",
-            "verify_s", *GROUP_SCORES, "intuitive_disentangled", "mig", "dci_disentanglement", "dci_completeness",
-            "dci_informativeness", "factor_vae", "beta_vae", "sap", "modularity", "explicitness", "agree", "error")
+            "verify_s", "collapsed", *GROUP_SCORES, "intuitive_disentangled", "mig", "dci_disentanglement",
+            "dci_completeness", "dci_informativeness", "factor_vae", "beta_vae", "sap", "modularity", "explicitness", "agree", "error")
 
 
 def collect(sweep_dir: str | os.PathLike) -> list[dict]:
@@ -62,6 +62,7 @@ def _row(name: str, point: Point, result: dict | None, errors: list[dict]) -> di
         g = result["group"]["summary"]
         i = result.get("intuitive") or {}
         row.update(step=result["step"], train_s=result.get("train_s"), verify_s=result.get("verify_s"),
+                   collapsed=(result.get("collapse") or {}).get("collapsed"),
                    dlsbd=g.get("dlsbd"), leakage_offdiag_max=g.get("leakage_offdiag_max"),
                    equivariance_error=g.get("equivariance_error"), group_disentangled=g.get("disentangled"),
                    intuitive_disentangled=i.get("disentangled"), agree=result.get("agree"),
@@ -97,6 +98,7 @@ def summarize(rows: list[dict], *, n_boot: int = 2000, seed: int = 0) -> dict:
             per_config.append({"setting": s, "config": c, "n": len(runs),
                                "group_pass": sum(bool(r["group_disentangled"]) for r in runs),
                                "intuitive_pass": sum(bool(r["intuitive_disentangled"]) for r in runs),
+                               "collapsed": sum(bool(r["collapsed"]) for r in runs),
                                **{k: _spread([r[k] for r in runs]) for k in (*GROUP_SCORES, *INTUITIVE_SCORES)
                                   if k != "group_disentangled"}})
         tuned = len({r["config"] for r in mine}) > len({r["model"] for r in mine})  # hyperparameters varied
@@ -163,18 +165,22 @@ def to_markdown(sweep_dir: Path, rows: list[dict], stats: dict) -> str:
     lines = [f"# Sweep report: {sweep_dir}", "",
              f"{len(rows)} runs: {c['done']} done, {c['failed']} failed, {c['incomplete']} incomplete.", "",
              "## Runs", "",
-             "| run | status | steps | train s | group verdict | D_LSBD | max leakage | equivariance err | "
-             "intuitive verdict | MIG | DCI-D | FactorVAE |", "|" + "---|" * 12]
+             "A collapsed run (posterior KL ≈ 0 in every dimension, or a (near) constant code; "
+             "`groupdrl.train.collapse_check`) has verdicts that describe a constant code, not a finding.", "",
+             "| run | status | steps | train s | collapsed | group verdict | D_LSBD | max leakage | equivariance err | "
+             "intuitive verdict | MIG | DCI-D | FactorVAE |", "|" + "---|" * 13]
     for r in rows:
         lines.append(f"| {r['name']} | {r['status']} | {_f(r['step'], 'd')} | {_f(r['train_s'], '.0f')} | "
+                     f"{_f(r['collapsed'])} | "
                      + " | ".join(_f(r[k]) for k in ("group_disentangled", "dlsbd", "leakage_offdiag_max",
                                                      "equivariance_error", "intuitive_disentangled", "mig",
                                                      "dci_disentanglement", "factor_vae")) + " |")
     lines += ["", "## Per model: median [min, max] over seeds", "",
-              "| setting | model | runs | group pass | intuitive pass | D_LSBD | max leakage | MIG | DCI-D | "
-              "FactorVAE |", "|" + "---|" * 10]
+              "| setting | model | runs | collapsed | group pass | intuitive pass | D_LSBD | max leakage | MIG | "
+              "DCI-D | FactorVAE |", "|" + "---|" * 11]
     for p in stats["per_config"]:
-        lines.append(f"| {p['setting']} | {p['config']} | {p['n']} | {p['group_pass']}/{p['n']} | "
+        lines.append(f"| {p['setting']} | {p['config']} | {p['n']} | {p['collapsed']} | "
+                     f"{p['group_pass']}/{p['n']} | "
                      f"{p['intuitive_pass']}/{p['n']} | "
                      + " | ".join(_spread_text(p[k]) for k in ("dlsbd", "leakage_offdiag_max", "mig",
                                                                "dci_disentanglement", "factor_vae")) + " |")

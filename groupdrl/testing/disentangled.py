@@ -8,12 +8,13 @@ import torch
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from groupdrl.groups import Representation
+from groupdrl.groups import Cyclic, Representation
 from groupdrl.testing.strategies import elements, states
 from groupdrl.verify.group import GroupReport, verify_group
+from groupdrl.verify.group.explain import describe_move, describe_state
 from groupdrl.verify.group.homomorphism import cayley_extension
 from groupdrl.verify.group.sampling import encode
-from groupdrl.worlds import World
+from groupdrl.worlds import World, factor_label
 
 #: States on which ρ(g) of a Lie factor is fitted for a drawn element g (at least 2d + 8).
 PROBE_STATES = 64
@@ -88,23 +89,30 @@ def assert_disentangled(encoder: Callable, world: World, *, rho: Representation 
         err = float(((hgx - c - rho_of(i, g) @ (hx - c)) ** 2).sum() / report.total_variance)
         f = world.factors[i]
         state = {k: v[0].tolist() for k, v in world.factor_states(x).items()}
-        g_text = int(f.group.index(g)[0]) if f.is_finite else np.round(g[0].double().numpy(), 3).tolist()
-        where = f"state {state}, {names[i]} = {g_text}"
+        shift = int(f.group.index(g)[0]) if isinstance(f.group, Cyclic) else None
+        where = f"from the state {describe_state(state)}, " + \
+            describe_move(names[i], factor_label(f), g[0].double().numpy() if shift is None else shift, shift)
         if err > atol:
-            raise AssertionError(f"not equivariant at {where}: normalised error {err:.3g} > {atol:g}")
+            raise AssertionError(f"not equivariant: {where}, the code misses the fitted action by a squared error {err:.3g} times the code's variance "
+                                 f"> {atol:g}")
         energy = np.array([float(((p @ (hgx - hx)) ** 2).sum()) for p in blocks])
         if energy.sum() > 0:
             out = 1 - energy[i] / energy.sum()
             if out > atol:
-                raise AssertionError(f"the change under {names[i]} leaves Z_{names[i]} at {where}: "
+                raise AssertionError(f"the change of the code {where} leaves Z_{names[i]}: "
                                      f"share {out:.3g} > {atol:g}")
 
     try:
         check()
     except AssertionError as err:
-        raise AssertionError(f"{err}\n\n{report.summary()}") from None
+        raise AssertionError(f"{err}\n\n{_explained(report)}") from None
     if not report.disentangled:
-        c = report.counterexample
-        raise AssertionError(f"{report.summary()}\n\nworst sampled pair: state {c['state']}, {c['factor']} = "
-                             f"{c['element']}, error {c['error']:.3g}")
+        raise AssertionError("\n\n".join([_explained(report), *report.counterexamples()]))
     return report
+
+
+def _explained(report: GroupReport) -> str:
+    """The report's verdict line and each failed condition in plain words with what to try."""
+    head = report.summary().split(":\n")[0]
+    return "\n".join([head + ("" if report.disentangled else ":")] +
+                     [f"- {e['title']} {e['what']} Try: {e['try']}" for e in report.explanations()])

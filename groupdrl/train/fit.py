@@ -11,9 +11,11 @@ from pathlib import Path
 
 import torch
 
+from groupdrl._checks import resolve_device
 from groupdrl.train import ddp
 from groupdrl.train.checkpoint import (CHECKPOINT, CONFIG, METRICS, CheckpointError, RunLock, check_run_dir,
                                        config_differences, load_checkpoint, save_checkpoint, write_json, write_text)
+from groupdrl.train.collapse import COLLAPSE, collapse_check, warn_if_collapsed
 from groupdrl.train.data import WorldSampler, to_device
 
 
@@ -30,21 +32,6 @@ def step_seed(seed: int, step: int, rank: int, stream: str) -> int:
     what ran before it, so a resumed run draws exactly the batches an uninterrupted one draws."""
     digest = hashlib.blake2b(f"{seed}/{step}/{rank}/{stream}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") & (2**63 - 1)
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"cpu"``, ``"cuda"`` (``"cuda:k"``) or ``None``/``"auto"`` (CUDA when available, else CPU)."""
-    if device is None or device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device: expected 'cpu', 'cuda', 'cuda:k', 'auto' or None, got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: 'cuda' requested but torch sees no CUDA device")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"device: expected a CPU or CUDA device, got {device!r}")
-    return dev
 
 
 def _positive(value, name: str) -> int:
@@ -82,7 +69,9 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
         precision: str = "fp32", compile: bool = False):
     """Train ``model`` on batches drawn from ``world`` with Adam; return the trained model (unwrapped).
 
-    One backward pass of ``model.loss(batch)["loss"]`` per step. A model with several players (a GAN, a
+    One backward pass of ``model.loss(batch)["loss"]`` per step. At the end the model is checked for
+    collapse (:func:`~groupdrl.train.collapse.collapse_check`, recorded in ``collapse.json``); a collapsed
+    run raises a :class:`~groupdrl.train.collapse.CollapsedRunWarning`. A model with several players (a GAN, a
     FactorVAE discriminator) gives ``param_groups(lr)`` (Adam groups with their own lr / betas) and a
     total loss whose terms reach only their own player's parameters.
 
@@ -104,8 +93,8 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
     seed : int
         Seed of the data and noise streams.
     out_dir : path
-        Run directory (``config.json``, ``checkpoint.pt``, ``metrics.jsonl``); a directory already holding a
-        checkpoint needs ``resume=True``. Locked while training: a second run on it fails with
+        Run directory (``config.json``, ``checkpoint.pt``, ``metrics.jsonl``, ``collapse.json``); a directory
+        already holding a checkpoint needs ``resume=True``. Locked while training: a second run on it fails with
         :class:`CheckpointError`.
     checkpoint_every : int
         Steps between checkpoints (always one at the end), each written atomically.
@@ -235,6 +224,10 @@ def fit(model, world, *, steps: int, batch_size: int = 64, lr: float = 1e-3, see
                           file=sys.stderr, flush=True)
             if rank == 0 and (done % checkpoint_every == 0 or done == steps):
                 save_checkpoint(ckpt_path, model, optimizer, done, seed, config)
+        if rank == 0:  # a collapsed run is flagged, never silently reported
+            collapse = collapse_check(model, world, seed=seed)
+            write_json(out / COLLAPSE, collapse.to_dict())
+            warn_if_collapsed(collapse, f"{model.name} ({out})")
     finally:
         if lock is not None:
             lock.release()

@@ -4,12 +4,14 @@ Built-ins are procedural (no download): :func:`dsprites`, :func:`shapes3d`, :fun
 :func:`arrow` and :func:`vector_world` (cyclic factors), :func:`dihedral_shape` (D_N × C_M),
 :func:`arrow_continuous` (SO(2) × SO(2)) and :func:`so3_object` (SO(3) × C_M); :func:`get` builds
 one by name. Loaders read the
-original dSprites / Shapes3D files when a user has them.
+original dSprites / Shapes3D files when a user has them; :func:`from_arrays` (and :func:`load_arrays`, an
+``.npz`` file) makes a world of your own labelled observations.
 """
 from __future__ import annotations
 
 from typing import Callable
 
+from groupdrl.worlds.arrays import from_arrays, load_arrays
 from groupdrl.worlds.arrow import arrow, arrow_continuous
 from groupdrl.worlds.data import ObservationDataset, TransitionDataset, render_grid
 from groupdrl.worlds.dihedral_shape import dihedral_shape
@@ -46,5 +48,5 @@ def get(name: str, **kwargs) -> World:
 
 
 __all__ = ["Factor", "ObservationDataset", "TransitionDataset", "World", "arrow", "arrow_continuous", "dihedral_shape",
-           "dsprites", "factor_label", "flatland", "get", "load_dsprites", "load_shapes3d", "names", "render_grid",
+           "dsprites", "factor_label", "flatland", "from_arrays", "get", "load_arrays", "load_dsprites", "load_shapes3d", "names", "render_grid",
            "shapes3d", "so3_object", "vector_world"]

@@ -24,22 +24,25 @@ def render_grid(world: World, batch_size: int = 1024) -> torch.Tensor:
     """Observations of ``world.all_states()`` in full-grid order, rendered ``batch_size`` at a time.
 
     Stored as uint8 (``round(255 x)``) when that is lossless for every image (binary or
-    8-bit worlds: 4× less memory), else as float32. Moderate batches keep each temporary
+    8-bit worlds: 4× less memory), else as float32. Row ``i`` is grid position ``i``; a world with a
+    ``support`` leaves the rows of missing states zero. Moderate batches keep each temporary
     (1024 × 64 × 64 floats = 16 MB) small enough for the allocator to reuse; larger ones
     are freshly mapped from the OS every batch and cost more in page faults than in rendering.
     """
     if not isinstance(world, World):
         raise TypeError(f"world: expected a groupdrl World, got {type(world).__name__}")
     out: torch.Tensor | None = None
-    for start in range(0, world.num_states, batch_size):
-        x = world.render(world.states_at(torch.arange(start, min(start + batch_size, world.num_states))))
+    positions = torch.arange(world.num_states) if world.support is None else world.support
+    for start in range(0, len(positions), batch_size):
+        rows = positions[start:start + batch_size]
+        x = world.render(world.states_at(rows))
         q = (x * 255).round_().clamp_(0, 255)
         exact = torch.equal(q / 255, x)
         if out is None:
-            out = torch.empty((world.num_states, *x.shape[1:]), dtype=torch.uint8 if exact else torch.float32)
+            out = torch.zeros((world.num_states, *x.shape[1:]), dtype=torch.uint8 if exact else torch.float32)
         elif out.dtype == torch.uint8 and not exact:
             out = out.float().div_(255)
-        out[start:start + len(x)] = q.to(torch.uint8) if out.dtype == torch.uint8 else x
+        out[rows] = q.to(torch.uint8) if out.dtype == torch.uint8 else x
     return out
 
 
@@ -175,7 +178,7 @@ class ObservationDataset(_WorldData):
     world : World
     n : int, optional
         Number of states drawn uniformly (with replacement) from ``seed``; ``None`` (default)
-        gives every state once, in full-grid order.
+        gives every state once, in full-grid order (``world.all_states()``).
     seed : int, optional
         Seeds the drawn states and the default generator of ``sample_batch``.
     cache : bool
@@ -197,6 +200,8 @@ class ObservationDataset(_WorldData):
             raise ValueError(f"n: world {world.name!r} has continuous factors and no grid of states; pass the number "
                              "of states to draw")
         self.states = None if n is None else world.sample_states(n, generator=self._items_generator)
+        if n is None and world.support is not None:
+            self.states = world.all_states()
 
     def __len__(self) -> int:
         return self.world.num_states if self.states is None else len(self.states)

@@ -53,6 +53,12 @@ class World:
         ``render(states) -> (n, *observation_shape)`` real floating tensor (checked: dtype, batch
         size, shape and finiteness; a wrong one raises naming the world).
     name : str, optional
+    support : bool array, optional
+        Finite worlds only: which states of the grid exist, as a bool mask of shape ``sizes`` (or flat,
+        in full-grid order); ``None`` (default) means all of them. A world with a smaller support (e.g.
+        a dataset whose grid of factor values is incomplete, see :func:`~groupdrl.worlds.from_arrays`)
+        samples only its states, refuses others (``validate_states``), and its action is partial: a move
+        is valid iff the target state exists (``act``'s mask).
 
     Examples
     --------
@@ -61,7 +67,8 @@ class World:
     torch.Size([3, 2])
     """
 
-    def __init__(self, factors, render: Callable[[torch.Tensor], torch.Tensor], name: str | None = None) -> None:
+    def __init__(self, factors, render: Callable[[torch.Tensor], torch.Tensor], name: str | None = None,
+                 support=None) -> None:
         factors = tuple(factors)
         if not factors or not all(isinstance(f, Factor) for f in factors):
             raise TypeError("factors: expected a non-empty sequence of Factor")
@@ -83,11 +90,32 @@ class World:
             start += f.state_dim
         self.state_dim = start
         self._observation_shape: tuple[int, ...] | None = None
+        self._present: torch.Tensor | None = None
+        #: Sorted grid positions (``state_index``) of the states that exist, or ``None``: the whole grid.
+        self.support: torch.Tensor | None = None
+        if support is not None:
+            self._set_support(support)
+
+    def _set_support(self, support) -> None:
+        self._finite("support")
+        mask = support if isinstance(support, torch.Tensor) else torch.tensor(support)
+        if mask.dtype != torch.bool:
+            raise TypeError(f"support: expected a bool mask of the grid, got dtype {mask.dtype}")
+        if tuple(mask.shape) not in (self.sizes, (self.num_states,)):
+            raise ValueError(f"support: expected a bool mask of shape {self.sizes} (the grid) or "
+                             f"({self.num_states},), got {tuple(mask.shape)}")
+        mask = mask.reshape(-1).clone()
+        if not bool(mask.any()):
+            raise ValueError("support: no state exists (the mask is all False)")
+        if not bool(mask.all()):
+            self._present = mask
+            self.support = torch.nonzero(mask).flatten()
 
     def __repr__(self) -> str:
+        partial = "" if self.support is None else f", {len(self.support)} of {self.num_states} states"
         return f"World({self.name!r}, " + ", ".join(
             f"{f.name}={f.size}" if isinstance(f.group, Cyclic) else f"{f.name}={factor_label(f)}"
-            for f in self.factors) + ")"
+            for f in self.factors) + partial + ")"
 
     @property
     def factor_names(self) -> tuple[str, ...]:
@@ -107,6 +135,7 @@ class World:
 
     @property
     def num_states(self) -> int:
+        """Number of grid positions (``Π sizes``); a world with a ``support`` has ``len(support)`` of them."""
         self._finite("num_states")
         out = 1
         for s in self.sizes:
@@ -145,7 +174,15 @@ class World:
             if states.numel() and (bool((states < 0).any()) or bool((states >= sizes).any())):
                 raise ValueError(f"{name}: factor indices out of range; sizes are "
                                  f"{dict(zip(self.factor_names, self.sizes))}")
-            return states.long()
+            states = states.long()
+            if self._present is not None and states.numel():
+                missing = ~self._present[self._grid_index(states)]
+                if bool(missing.any()):
+                    first = dict(zip(self.factor_names, states[missing][0].tolist()))
+                    raise ValueError(f"{name}: {int(missing.sum())} of {len(states)} states are not in world "
+                                     f"{self.name!r}, which has {len(self.support)} of the {self.num_states} "
+                                     f"states of its grid (first missing: {first})")
+            return states
         states = states.to(torch.float64)
         if not bool(torch.isfinite(states).all()):
             raise ValueError(f"{name}: contains NaN or inf")
@@ -165,7 +202,8 @@ class World:
         """Apply ``g`` (a batch of ``self.group`` elements) to ``states``.
 
         Returns ``(new_states, valid)``; ``valid`` is False where a bounded factor would
-        leave its range (such states are left unchanged in that factor).
+        leave its range (such states are left unchanged in that factor) and, in a world with a
+        ``support``, where the target state does not exist (such states are left unchanged).
         """
         states = self.validate_states(states)
         self.group.validate(g, "g")
@@ -179,30 +217,43 @@ class World:
             moved, ok = f.act(g[f.name], part.long() if f.is_finite else part)
             new[:, cols] = moved.to(new.dtype)
             valid &= ok
+        if self._present is not None:  # a move is valid iff its target exists; else the state stays
+            exists = self._present[self._grid_index(new)]
+            new = torch.where(exists[:, None], new, states)
+            valid &= exists
         return new, valid
 
     def sample_states(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` states drawn uniformly from the factor grid (Haar measure on continuous factors)."""
+        """``n`` states drawn uniformly from the world's states (Haar measure on continuous factors)."""
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n: expected a non-negative int, got {n!r}")
+        if self.support is not None:
+            return self.states_at(self.support[torch.randint(len(self.support), (n,), generator=generator)])
         return torch.cat([f.sample(n, generator=generator).to(self.state_dtype) for f in self.factors], 1)
 
     def all_states(self) -> torch.Tensor:
-        """Every state, in full-grid order (index = Σ_i s_i Π_{j>i} size_j); finite worlds only."""
+        """Every state, in full-grid order (index = Σ_i s_i Π_{j>i} size_j); finite worlds only.
+
+        A world with a ``support`` gives the states that exist, still in grid order.
+        """
         self._finite("all_states")
+        if self.support is not None:
+            return self.states_at(self.support)
         return torch.cartesian_prod(*[torch.arange(s) for s in self.sizes]).reshape(-1, len(self.factors))
 
     def state_index(self, states: torch.Tensor) -> torch.Tensor:
-        """Position of each state in ``all_states()`` (finite worlds only)."""
+        """Grid position of each state, ``Σ_i s_i Π_{j>i} size_j`` (finite worlds only)."""
         self._finite("state_index")
-        states = self.validate_states(states)
+        return self._grid_index(self.validate_states(states))
+
+    def _grid_index(self, states: torch.Tensor) -> torch.Tensor:
         out = torch.zeros(len(states), dtype=torch.long)
         for i, s in enumerate(self.sizes):
             out = out * s + states[:, i]
         return out
 
     def states_at(self, index: torch.Tensor) -> torch.Tensor:
-        """The states at positions ``index`` of ``all_states()`` (the inverse of ``state_index``)."""
+        """The states at grid positions ``index`` (the inverse of ``state_index``)."""
         index = torch.as_tensor(index)
         if index.dtype.is_floating_point or index.dtype == torch.bool:
             raise TypeError(f"index: expected integer positions, got dtype {index.dtype}")

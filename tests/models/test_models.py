@@ -98,8 +98,11 @@ def test_image_training_lowers_the_loss(tmp_path):
 def test_bad_observation_shape():
     from groupdrl.worlds import Factor, World
 
-    w = World([Factor("a", 4)], lambda s: torch.zeros(len(s), 1, 20, 20))
-    with pytest.raises(ValueError, match="multiple of 16"):
+    w = World([Factor("a", 4)], lambda s: torch.zeros(len(s), 1, 12, 12))
+    with pytest.raises(ValueError, match="at least 16"):
+        models.get("beta_vae", w)
+    w = World([Factor("a", 4)], lambda s: torch.zeros(len(s), 1, 16, 20))
+    with pytest.raises(ValueError, match="square"):
         models.get("beta_vae", w)
 
 

@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from groupdrl.nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from groupdrl.nn.conv import conv_sides
 
 
-@pytest.mark.parametrize("size", [16, 32, 64])
+@pytest.mark.parametrize("size", [16, 20, 23, 32, 49, 64])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_conv_shapes_and_roundtrip(size, channels):
     enc = ConvEncoder(channels, size, 20)
@@ -16,6 +17,22 @@ def test_conv_shapes_and_roundtrip(size, channels):
     h = enc(x)
     assert h.shape == (5, 20)
     assert dec(h[:, :10]).shape == (5, channels, size, size)
+
+
+def test_conv_sides_round_down_and_the_decoder_mirrors_them():
+    assert conv_sides(20) == (20, 10, 5, 2, 1)  # flatland n=10 at 20 px
+    assert conv_sides(64) == (64, 32, 16, 8, 4)
+    dec = ConvDecoder(2, 1, 20)
+    h = dec.fc(torch.zeros(1, 2))
+    sides = [h.shape[-1]]
+    for layer in dec.deconv:
+        h = layer(h)
+        if isinstance(layer, torch.nn.ConvTranspose2d):
+            sides.append(h.shape[-1])
+    assert sides == [1, 2, 5, 10, 20]
+    # multiples of 16 keep the disentanglement_lib layers exactly (no output padding)
+    assert all(m.output_padding == (0, 0) for m in ConvDecoder(2, 1, 64).modules()
+               if isinstance(m, torch.nn.ConvTranspose2d))
 
 
 def test_conv_encoder_is_the_disentanglement_lib_net():
@@ -75,11 +92,11 @@ def test_integer_input_is_a_type_error():
 @pytest.mark.parametrize(
     ("factory", "match"),
     [
-        (lambda: ConvEncoder(1, 48 + 1, 4), "image_size must be a positive multiple of 16"),
+        (lambda: ConvEncoder(1, 15, 4), "image_size: expected an int >= 16"),
         (lambda: ConvEncoder(1, 8, 4), "image_size"),
         (lambda: ConvEncoder(0, 64, 4), "in_channels"),
         (lambda: ConvEncoder(1, 64, 2.5), "out_dim"),
-        (lambda: ConvDecoder(4, 1, 100), "image_size"),
+        (lambda: ConvDecoder(4, 1, 12), "image_size"),
         (lambda: ConvDecoder(-1, 1, 64), "latent_dim"),
         (lambda: MLPEncoder(3, (8, 0), 2), r"hidden\[1\]"),
         (lambda: MLPDecoder(3, "8", 2), "hidden"),
@@ -88,3 +105,15 @@ def test_integer_input_is_a_type_error():
 def test_bad_constructor_arguments(factory, match):
     with pytest.raises(ValueError, match=match):
         factory()
+
+
+def test_batch_norm_option_normalises_before_every_relu():
+    """DCGAN-style generators: a BatchNorm before each ReLU of the decoder (conv and MLP), none by default."""
+    for net, kinds in ((ConvDecoder(4, 1, 20, batch_norm=True), (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)),
+                       (MLPDecoder(4, (8, 8), 3, batch_norm=True), (torch.nn.BatchNorm1d,))):
+        layers = list(net.modules())
+        relus = [i for i, m in enumerate(layers) if isinstance(m, torch.nn.ReLU)]
+        assert relus and all(isinstance(layers[i - 1], kinds) for i in relus)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in ConvDecoder(4, 1, 20).modules())
+    out = ConvDecoder(4, 1, 20, batch_norm=True)(torch.randn(6, 4))
+    assert out.shape == (6, 1, 20, 20)

@@ -25,6 +25,7 @@ def write_run(root, model, seed, *, result=True, error=None, world_options=None)
         d = MODEL_DLSBD[model]
         (run / RESULT).write_text(json.dumps({
             "point": point.to_dict(), "step": 100, "train_s": 1.0, "verify_s": 1.0, "agree": True,
+            "collapse": {"collapsed": seed == 3, "reason": "KL < 0.05 nats in every dimension" if seed == 3 else ""},
             "group": {"summary": {"disentangled": model == "hae", "dlsbd": d, "leakage_offdiag_max": d / 2 + seed / 100,
                                   "equivariance_error": 0.01 * (seed + 1)}},
             "intuitive": {"mig": 1 - d ** 2, "dci_disentanglement": 0.5, "factor_vae": SEED_FACTOR[seed],
@@ -62,6 +63,18 @@ def test_statistics_have_their_known_answers(sweep):
     per = {p["config"]: p for p in stats["per_config"]}
     assert per["hae"]["group_pass"] == 4 and per["beta_vae"]["group_pass"] == 0
     assert per["beta_vae"]["factor_vae"] == pytest.approx({"median": 0.65, "min": 0.55, "max": 0.9})
+
+
+def test_collapsed_runs_are_flagged_per_run_and_counted_per_model(sweep):
+    paths = report(sweep, n_boot=50, seed=0, figures=False)
+    stats = json.loads(paths["report.json"].read_text())
+    assert {p["config"]: p["collapsed"] for p in stats["per_config"]} == dict.fromkeys(MODEL_DLSBD, 1)  # seed 3
+    rows = {r["name"]: r for r in collect(sweep)}
+    assert rows[Point("hae", {}, "vector", {"sizes": [4, 4]}, 3).name]["collapsed"] is True
+    assert rows[Point("hae", {}, "vector", {"sizes": [4, 4]}, 0).name]["collapsed"] is False
+    assert rows[Point("hae", {}, "vector", {"sizes": [4, 4]}, 8).name]["collapsed"] is None  # no result: unknown
+    md = paths["report.md"].read_text()
+    assert "| collapsed |" in md and "not a finding" in md
 
 
 def test_files_table_and_figures(sweep, capsys):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from groupdrl.verify import verify
-from groupdrl.verify.encode import as_codes, encode, encoder_device
+from groupdrl.verify.encode import CachedEncoder, as_codes, cached, encode, encoder_device, load_encoder
 from groupdrl.verify.metrics import mig
 from groupdrl.worlds import Factor, World
 
@@ -112,3 +112,84 @@ def test_as_codes_accepts_real_arrays_and_refuses_the_rest():
         encode("not callable", logging_world(), torch.zeros(1, 2, dtype=torch.long))
     with pytest.raises(ValueError, match="batch_size"):
         encode(lambda x: x, logging_world(), torch.zeros(1, 2, dtype=torch.long), batch_size=0)
+
+
+class Counting:
+    """A deterministic encoder that counts the observations it is given."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        self.rows += len(x)
+        return circle_code(x)
+
+
+def test_cached_encoder_encodes_each_state_once_and_gives_the_same_codes():
+    world = World([Factor("a", 4), Factor("b", 4)], render=lambda s: s.float())
+    states = world.sample_states(1000, generator=torch.Generator().manual_seed(0))
+    plain, counting = Counting(), Counting()
+    table = cached(counting, world)
+    assert isinstance(table, CachedEncoder) and cached(table, world) is table
+    np.testing.assert_array_equal(encode(table, world, states, batch_size=7), encode(plain, world, states))
+    np.testing.assert_array_equal(encode(table, world, states[:10]), encode(plain, world, states[:10]))
+    assert counting.rows == table.encoded == 16 and table.served == 1010
+    assert table(world.render(states[:3])).shape == (3, 4)  # called directly it is the encoder
+
+
+def test_verify_encodes_every_state_of_a_small_world_once():
+    world = World([Factor("a", 4), Factor("b", 4)], render=lambda s: s.float())
+    enc = Counting()
+    report = verify(enc, world, group_kwargs={"n_states": 64}, intuitive_kwargs={"n_train": 500, "n_test": 200})
+    assert enc.rows == 16  # BetaVAE, FactorVAE, traversals and the group half ask for > 100,000 codes
+    assert report.group.disentangled
+    again = verify(Counting(), world, group_kwargs={"n_states": 64},
+                   intuitive_kwargs={"n_train": 500, "n_test": 200, "encode_once": False})
+    assert again.intuitive.scores == report.intuitive.scores  # exact for a deterministic encoder
+
+
+def test_cache_falls_back_when_the_table_is_too_large_or_there_is_no_grid():
+    world = World([Factor("a", 4), Factor("b", 4)], render=lambda s: s.float())
+    enc = Counting()
+    small = CachedEncoder(enc, world, max_bytes=16 * 4 * 8 - 1)  # one byte short of the table
+    states = world.sample_states(100, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(encode(small, world, states), encode(circle_code, world, states))
+    assert not small.table
+    encode(small, world, states)
+    assert enc.rows == 16 + 200  # the first call's table, then the plain path
+    from groupdrl.groups import SO2
+
+    continuous = World([Factor("t", group=SO2())], render=lambda s: s.float())
+    assert cached(circle_code, continuous) is circle_code
+
+
+class Encoder(torch.nn.Module):
+    """A module encoder whose forward returns the codes."""
+
+    def __init__(self, d: int = 3) -> None:
+        super().__init__()
+        self.lin = torch.nn.Linear(2, d)
+
+    def forward(self, x):
+        return self.lin(x.float())
+
+
+def make_encoder(d: int = 5) -> Encoder:
+    return Encoder(d)
+
+
+def test_load_encoder_accepts_modules_functions_and_factories():
+    module = Encoder().train()
+    assert load_encoder(module, device="cpu") is module and not module.training
+    assert load_encoder(circle_code) is circle_code
+    built = load_encoder(Encoder)  # a class is a factory
+    assert isinstance(built, Encoder) and not built.training
+    assert load_encoder(make_encoder).lin.out_features == 5  # every parameter has a default: a factory
+    assert load_encoder(lambda: circle_code) is circle_code
+    with pytest.raises(TypeError, match="factory .* returned int"):
+        load_encoder(lambda: 3)
+    with pytest.raises(TypeError, match="expected an nn.Module"):
+        load_encoder(3)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device"):
+            load_encoder(Encoder(), device="cuda")

@@ -22,7 +22,7 @@ from groupdrl.verify.group.homomorphism import check_relations, faithfulness, ge
 from groupdrl.verify.group.nonlinear import nonlinear_scores
 from groupdrl.verify.group.report import GroupReport
 from groupdrl.verify.group.sampling import Pairs, dlsbd_grid, sample_pairs, signed_shift
-from groupdrl.worlds import World
+from groupdrl.worlds import World, factor_label
 
 DEFAULT_TOL = {"equivariance": 0.05, "homomorphism": 0.05, "leakage": 0.05, "angle": 0.01}
 CONSTANT_RTOL = 1e-12
@@ -30,6 +30,8 @@ CONSTANT_RTOL = 1e-12
 DLSBD_SO2_POINTS = 32
 #: Time bound on the pairs (state, element): about 40 s on 2 busy cores (see ``_validate``).
 MAX_PAIRS = 4_000_000
+#: Sampled states a report may quote in its examples (plain-words leakage examples).
+EXAMPLE_STATES = 64
 
 __all__ = ["GroupReport", "verify_group", "DEFAULT_TOL"]
 
@@ -200,6 +202,7 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     names = world.factor_names
     coords = coordinates(pairs.latents)
     base = dict(linear=linear, factor_names=names, latent_dim=d, total_variance=coords.total, tolerances=tols,
+                factor_groups={f.name: factor_label(f) for f in world.factors},
                 n_pairs=len(pairs.x), seed=int(seed))
     scale = float((pairs.latents ** 2).sum(1).mean())
     moved = pairs.y - coords.mean  # the moved states' latents must lie in the span the sample fits the action on
@@ -209,9 +212,10 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
                          "dimensions and the moved states leave that span, so the sample does not determine the "
                          f"action; sample more states (at least {d + 1})")
     if coords.total <= CONSTANT_RTOL * scale:
-        return GroupReport(disentangled=False, reasons=[
-            f"the latent is constant over the {n_states} sampled states (total variance {coords.total:.3g}): "
-            "it carries no information about the factors, so no errors are computed"], **base)
+        reason = (f"the latent is constant over the {n_states} sampled states (total variance {coords.total:.3g}): "
+                  "it carries no information about the factors, so no errors are computed")
+        return GroupReport(disentangled=False, reasons=[reason], failures=[
+            {"kind": "constant", "reason": reason, "total_variance": coords.total}], **base)
     given = _given_maps(rho, world, pairs) if rho is not None else None
     action = fit_action(pairs, coords, given)
     res = residuals(pairs, action) / coords.total
@@ -252,13 +256,18 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
     acting = {i for i, n in enumerate(names) if n in per_factor and hom <= tols["homomorphism"]
               and max(per_factor[n], relative[n]) <= tols["equivariance"]}
     faithful = faithfulness(world, action, coords, pairs.elements, scales, tols["homomorphism"], acting)
-    reasons, notes = _judge(world, linear, tols, per_factor, relative, relations, hom, dec, nonlin, faithful)
-    if pairs.grid is None:
+    failures, notes = _judge(world, linear, tols, per_factor, relative, relations, hom, dec, nonlin, faithful)
+    reasons = [f["reason"] for f in failures]
+    if world.support is not None:
+        notes.append(f"the world has {len(world.support)} of the {world.num_states} states of its grid: a move is "
+                     "valid iff its target state exists, only valid moves are used, and D_LSBD (which needs the "
+                     "whole grid) is not computed")
+    elif pairs.grid is None:
         notes.append("D_LSBD not computed: it is defined for products of circles (Tonnaer et al. 2022), here "
                      "every factor a periodic cyclic group or SO(2), on a grid of at most "
                      f"dlsbd_max_states = {dlsbd_max_states} states")
     return GroupReport(
-        disentangled=not reasons, reasons=reasons, **base, equivariance_error=float(res.mean()),
+        disentangled=not reasons, reasons=reasons, failures=failures, **base, equivariance_error=float(res.mean()),
         equivariance_per_factor=per_factor, equivariance_relative=relative,
         equivariance_per_element=per_element, homomorphism_error=float(hom),
         relations=relations, leakage=dec.leakage, unassigned=dec.unassigned, subspaces=dec.subspaces,
@@ -267,7 +276,8 @@ def verify_group(encoder: Callable, world: World, *, n_states: int = 1000, n_ele
         dlsbd=dlsbd(pairs.grid, names) if pairs.grid is not None else None, nonlinear=nonlin,
         counterexample=counterexample, centre=action.centre, generators=gens, generator_maps=gen_maps,
         faithful=faithful, notes=notes, projectors=dec.projectors,
-        _plot_data={"latents": pairs.latents, "states": _colours(world, pairs.states)})
+        _plot_data={"latents": pairs.latents, "states": _colours(world, pairs.states),
+                    "state_dicts": [_state(world, row) for row in pairs.states[:EXAMPLE_STATES]]})
 
 
 def _colours(world: World, states: np.ndarray) -> np.ndarray:
@@ -289,9 +299,15 @@ def _active(f) -> bool:
 
 def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relative: dict, relations: list, hom: float,
            dec: Decomposition, nonlin: dict, faithful: dict) -> tuple[list[str], list[str]]:
-    """The failed conditions (reasons) and notes."""
+    """The failed conditions and notes: each failure a dict with its ``reason`` (one line), its ``kind``
+    (``collision``, ``equivariance``, ``homomorphism``, ``no_subspace``, ``leakage``, ``angle``) and the
+    numbers behind it, which :mod:`.report` turns into plain words."""
     names = world.factor_names
-    reasons, notes = [], []
+    failures, notes = [], []
+
+    def fail(kind: str, reason: str, **data) -> None:
+        failures.append({"kind": kind, "reason": reason, **data})
+
     active = [i for i, f in enumerate(world.factors) if _active(f)]
     notes.append("the action is linear about a fitted centre c (an affine action with a common fixed point); "
                  "translations have no fixed point and are not accepted (proofs/f_affine_centre.md)")
@@ -304,24 +320,27 @@ def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relative: d
                      "the linear numbers are reported for information; on a finite world any injective code "
                      "admits an action")
         if nonlin["defect"] > tols["equivariance"]:
-            reasons.append(f"no action of G on Z: states with equal latents are sent to different latents "
-                           f"(collision defect {nonlin['defect']:.3g} > {tols['equivariance']:g}, "
-                           f"{nonlin['collisions']} collisions)")
-        return reasons, notes
+            fail("collision", f"no action of G on Z: states with equal latents are sent to different latents "
+                              f"(collision defect {nonlin['defect']:.3g} > {tols['equivariance']:g}, "
+                              f"{nonlin['collisions']} collisions)",
+                 defect=nonlin["defect"], collisions=nonlin["collisions"], tol=tols["equivariance"])
+        return failures, notes
     for i in active:
         e, rel = per_factor.get(names[i]), relative.get(names[i])
         if e is not None and max(e, rel) > tols["equivariance"]:
-            reasons.append(f"not equivariant under {names[i]}: normalised residual {e:.3g} (relative to the "
-                           f"variance {names[i]} moves: {rel:.3g}) > {tols['equivariance']:g}")
+            fail("equivariance", f"not equivariant under {names[i]}: normalised residual {e:.3g} (relative to the "
+                                 f"variance {names[i]} moves: {rel:.3g}) > {tols['equivariance']:g}",
+                 factor=names[i], error=e, relative=rel, tol=tols["equivariance"], dim=dec.subspaces[i].shape[1])
     if hom > tols["homomorphism"]:
         worst = max(relations, key=lambda r: r["error"])
-        reasons.append(f"the fitted action is not a homomorphism: {worst['relation']} fails with error "
-                       f"{worst['error']:.3g} > {tols['homomorphism']:g}")
+        fail("homomorphism", f"the fitted action is not a homomorphism: {worst['relation']} fails with error "
+                             f"{worst['error']:.3g} > {tols['homomorphism']:g}",
+             relation=worst, error=worst["error"], tol=tols["homomorphism"])
     for i in active:
         f = world.factors[i]
         dim = dec.subspaces[i].shape[1]
         if dim == 0:
-            reasons.append(f"no subspace Z_{names[i]} moved by {names[i]} alone (dimension 0)")
+            fail("no_subspace", f"no subspace Z_{names[i]} moved by {names[i]} alone (dimension 0)", factor=names[i])
         elif dim == 1 and f.periodic and (not f.is_finite or f.size > 2):
             notes.append(f"Z_{names[i]} is 1-D: {f.group!r} has no faithful 1-D real representation "
                          "(proofs/c_no_faithful_1d.md), so this code cannot tell all its values apart")
@@ -334,14 +353,18 @@ def _judge(world: World, linear: bool, tols: dict, per_factor: dict, relative: d
             row[i] = -1
             j = int(np.argmax(row))
             where = f"{dec.leakage[i, j]:.3g} in Z_{names[j]}" if len(names) > 1 else ""
-            reasons.append(f"the change under {names[i]} leaks out of Z_{names[i]}: share {own:.3g} < "
-                           f"{1 - tols['leakage']:g} ({where}{', ' if where else ''}"
-                           f"{float(dec.unassigned[i]):.3g} unassigned)")
+            fail("leakage", f"the change under {names[i]} leaks out of Z_{names[i]}: share {own:.3g} < "
+                            f"{1 - tols['leakage']:g} ({where}{', ' if where else ''}"
+                            f"{float(dec.unassigned[i]):.3g} unassigned)",
+                 factor=names[i], share=own, into=names[j] if len(names) > 1 else None,
+                 into_share=float(dec.leakage[i, j]) if len(names) > 1 else 0.0,
+                 unassigned=float(dec.unassigned[i]), tol=tols["leakage"])
     if dec.min_angle is not None and dec.min_angle < tols["angle"]:
         a, b = dec.min_angle_pair
-        reasons.append(f"subspaces Z_{names[a]} and Z_{names[b]} are not independent: smallest principal angle "
-                       f"{dec.min_angle:.3g} rad < {tols['angle']:g}")
+        fail("angle", f"subspaces Z_{names[a]} and Z_{names[b]} are not independent: smallest principal angle "
+                      f"{dec.min_angle:.3g} rad < {tols['angle']:g}",
+             factors=[names[a], names[b]], angle=dec.min_angle, tol=tols["angle"])
     for piece in dec.entangled_pieces:
         notes.append(f"an entangled {piece['dim']}-D piece is moved by {[names[j] for j in piece['factors']]} "
                      f"(assigned to Z_{names[piece['assigned_to']]})")
-    return reasons, notes
+    return failures, notes

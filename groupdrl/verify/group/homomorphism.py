@@ -77,7 +77,9 @@ def generator_maps(world: World, maps: dict[tuple[int, int], np.ndarray],
 
 def check_relations(world: World, action: Action, coords: Coordinates, elements: list[np.ndarray],
                     products: list[list[tuple[int, int, int]]], scales: list[float]) -> list[dict]:
-    """Every checked relation as ``{"relation": str, "error": float}``, normalised by ``scales[i] = V_i``.
+    """Every checked relation as ``{"relation": str, "error": float, "kind": str, "factors": [names]}``, the
+    error normalised by ``scales[i] = V_i``; ``kind`` is ``cayley`` (with ``edge`` ``[u, v, j]``: ρ(u)ρ(s_j) =
+    ρ(u·s_j) = ρ(v)), ``word`` (with ``element``), ``product`` (Lie factors) or ``commute``.
 
     Finite factors: the non-tree Cayley edges and each fitted ρ(g) against the extension of the
     generators; Lie factors: ρ(ab) = ρ(a)ρ(b) on the sampled pairs ``products``; every pair of
@@ -94,17 +96,19 @@ def check_relations(world: World, action: Action, coords: Coordinates, elements:
             rho, relators = cayley_extension(group, s)
             for u, v, j in relators:
                 text = f"Cayley edge {u}→{v} of {group!r} ({f.name}): ρ({u})ρ({label(j)}) = ρ({v})"
-                out.append({"relation": text,
+                out.append({"relation": text, "kind": "cayley", "factors": [f.name], "edge": [u, v, j],
                             "error": relation_error(rho[u] @ s[j], rho[v], cov, scales[i])})
             gen_keys = set(group.index(group.generators()).tolist())
             for g in elements[i].tolist():
                 if g not in gen_keys and (i, g) in action.reduced:
                     word = f"ρ(s)^{g}" if isinstance(group, Cyclic) else f"ρ(word of element {g} in the generators)"
-                    out.append({"relation": f"fitted ρ({f.name}={g}) = {word}",
+                    out.append({"relation": f"fitted ρ({f.name}={g}) = {word}", "kind": "word", "factors": [f.name],
+                                "element": g,
                                 "error": relation_error(action.reduced[(i, g)], rho[g], cov, scales[i])})
         for a, b, ab in products[i]:
             if all((i, k) in action.reduced for k in (a, b, ab)):
                 out.append({"relation": f"ρ(g{a}·g{b}) = ρ(g{a})ρ(g{b}) (sampled pair of {f.name})",
+                            "kind": "product", "factors": [f.name],
                             "error": relation_error(action.reduced[(i, a)] @ action.reduced[(i, b)],
                                                     action.reduced[(i, ab)], cov, scales[i])})
     names = world.factor_names
@@ -116,7 +120,8 @@ def check_relations(world: World, action: Action, coords: Coordinates, elements:
                 for q, sj in enumerate(gens[j]):
                     ti = f"s_{names[i]}" + (str(p) if len(gens[i]) > 1 else "")
                     tj = f"s_{names[j]}" + (str(q) if len(gens[j]) > 1 else "")
-                    out.append({"relation": f"ρ({ti})ρ({tj}) = ρ({tj})ρ({ti})",
+                    out.append({"relation": f"ρ({ti})ρ({tj}) = ρ({tj})ρ({ti})", "kind": "commute",
+                                "factors": [names[i], names[j]],
                                 "error": relation_error(si @ sj, sj @ si, cov, min(scales[i], scales[j]))})
     return out
 

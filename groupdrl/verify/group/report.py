@@ -6,6 +6,18 @@ from typing import Any
 
 import numpy as np
 
+from groupdrl.verify._doc import to_markdown
+from groupdrl.verify._plot import figure, heatmap
+from groupdrl.verify.group.explain import counterexample_sentence, explain_failure, leakage_example
+
+
+def _mark(value: float | None, threshold: float, sense: str) -> str:
+    """``0.464 ✗`` / ``0.01 ✓``: a number and whether it meets its threshold (``sense`` ``≤`` or ``≥``)."""
+    if value is None:
+        return "–"
+    ok = value <= threshold if sense == "≤" else value >= threshold
+    return f"{value:.3g} {'✓' if ok else '✗'}"
+
 
 def _json(x: Any) -> Any:
     if isinstance(x, dict):
@@ -78,6 +90,8 @@ class GroupReport:
     tolerances: dict
     n_pairs: int = 0
     seed: int = 0
+    failures: list = field(default_factory=list)
+    factor_groups: dict = field(default_factory=dict)
     equivariance_error: float | None = None
     equivariance_per_factor: dict = field(default_factory=dict)
     equivariance_relative: dict = field(default_factory=dict)
@@ -111,7 +125,9 @@ class GroupReport:
             "disentangled": self.disentangled, "reasons": self.reasons, "linear": self.linear,
             "factor_names": list(self.factor_names), "latent_dim": self.latent_dim,
             "total_variance": self.total_variance, "tolerances": self.tolerances, "n_pairs": self.n_pairs,
-            "seed": self.seed, "equivariance_error": self.equivariance_error,
+            "seed": self.seed, "failures": self.failures, "factor_groups": self.factor_groups,
+            "explanations": self.explanations(), "counterexamples": self.counterexamples(),
+            "equivariance_error": self.equivariance_error,
             "equivariance_per_factor": self.equivariance_per_factor,
             "equivariance_relative": self.equivariance_relative,
             "equivariance_per_element": self.equivariance_per_element,
@@ -132,72 +148,152 @@ class GroupReport:
             f" ({'linear' if self.linear else 'general'} definition, factors {', '.join(self.factor_names)})"
         return head + ("" if self.disentangled else ":\n- " + "\n- ".join(self.reasons))
 
-    def to_markdown(self) -> str:
-        """A Markdown report: verdict, reasons, errors, leakage matrix, subspaces, D_LSBD."""
+    def explanations(self) -> list[dict[str, str]]:
+        """Each failed condition in plain words: ``{"title", "what", "consequence", "try"}`` (see :mod:`.explain`)."""
+        return [explain_failure(f, self) for f in self.failures]
+
+    def counterexamples(self) -> list[str]:
+        """Sentences that show the failure on concrete states: the pair with the largest equivariance residual
+        (when equivariance or the relations fail) and, per leaking factor, a move that changes another factor's
+        code. Empty when the verdict is disentangled."""
+        if self.disentangled:
+            return []
+        kinds = {f["kind"] for f in self.failures}
+        out = []
+        if kinds & {"equivariance", "homomorphism"}:
+            out.append(counterexample_sentence(self))
+        for f in self.failures:
+            if f["kind"] == "leakage":
+                out.append(leakage_example(self, f["factor"]))
+        return [s for s in out if s]
+
+    def blocks(self, level: int = 2) -> list[tuple]:
+        """The report as blocks of :mod:`groupdrl.verify._doc` (Markdown and HTML are written from them)."""
         def f(x) -> str:
             return "–" if x is None else (f"{x:.3g}" if isinstance(x, (float, np.floating)) else str(x))
 
-        lines = ["# Group-theory disentanglement (Higgins et al. 2018)", "",
-                 f"**Verdict: {'disentangled' if self.disentangled else 'not disentangled'}** "
-                 f"({'linear' if self.linear else 'general'} definition; d = {self.latent_dim}, "
-                 f"{self.n_pairs} pairs, seed {self.seed})", ""]
-        if self.reasons:
-            lines += ["Reasons:", ""] + [f"- {r}" for r in self.reasons] + [""]
-        lines += ["| factor | equivariance error | relative to V_i | dim Z_i | unassigned share |",
-                  "|---|---|---|---|---|"]
+        tol = self.tolerances
+        groups = ", ".join(f"{n}: {self.factor_groups.get(n, '?')}" for n in self.factor_names)
+        out: list[tuple] = [
+            ("h", level, f"Group-theory definition (Higgins et al. 2018): "
+                         f"**{'disentangled' if self.disentangled else 'not disentangled'}**"),
+            ("p", f"{'Linear' if self.linear else 'General'} definition; factors {groups}; latent dimension "
+                  f"d = {self.latent_dim}; {self.n_pairs} pairs (state, move); seed {self.seed}."),
+        ]
+        if self.failures:
+            out += [("h", level + 1, "What failed, in plain words"),
+                    ("olist", [(f"**{e['title']}** {e['what']}", [f"Consequence: {e['consequence']}",
+                                                                  f"What to try: {e['try']}"])
+                               for e in self.explanations()])]
+        examples = self.counterexamples()
+        if examples:
+            out += [("h", level + 1, "Counterexample"), *[("p", e) for e in examples]]
+        if self.equivariance_error is None:
+            return out
+        out.append(("h", level + 1, "The numbers"))
+        leak_tol = 1 - tol["leakage"]
+        rows = []
         for i, n in enumerate(self.factor_names):
             dim = self.subspace_dims[i] if self.subspaces else None
+            own = None if self.leakage is None else float(self.leakage[i, i])
             un = None if self.unassigned is None else float(self.unassigned[i])
-            lines.append(f"| {n} | {f(self.equivariance_per_factor.get(n))} | {f(self.equivariance_relative.get(n))} "
-                         f"| {f(dim)} | {f(un)} |")
-        lines += ["", f"Equivariance error (pooled): {f(self.equivariance_error)}; "
-                      f"homomorphism error (worst relation): {f(self.homomorphism_error)}; "
-                      f"smallest principal angle: {f(self.min_principal_angle)} rad", ""]
-        if self.leakage is not None:
-            lines += ["Leakage L[i, j] (row: acting factor, column: subspace):", "",
-                      "| | " + " | ".join(self.factor_names) + " |", "|---" * (len(self.factor_names) + 1) + "|"]
-            for i, n in enumerate(self.factor_names):
-                lines.append(f"| {n} | " + " | ".join(f"{v:.3f}" for v in self.leakage[i]) + " |")
-            lines.append("")
+            err, rel = self.equivariance_per_factor.get(n), self.equivariance_relative.get(n)
+            rows.append([n, self.factor_groups.get(n, "?"), _mark(err, tol["equivariance"], "≤"),
+                         _mark(rel, tol["equivariance"], "≤"), f(dim), _mark(own, leak_tol, "≥"), f(un)])
+        out.append(("table", ["factor", "group", f"equivariance error (≤ {tol['equivariance']:g})",
+                              f"relative to the variance it moves (≤ {tol['equivariance']:g})", "dim Z_i",
+                              f"share of its change in Z_i (≥ {leak_tol:g})", "share in no Z_j"], rows))
+        out.append(("p", f"Homomorphism error (worst relation): {_mark(self.homomorphism_error, tol['homomorphism'], '≤')}"
+                          f" (≤ {tol['homomorphism']:g}); smallest principal angle between two subspaces: "
+                          f"{_mark(self.min_principal_angle, tol['angle'], '≥')} rad (≥ {tol['angle']:g}); pooled "
+                          f"equivariance error {f(self.equivariance_error)}."))
+        if self.leakage is not None and len(self.factor_names) > 1:
+            out += [("p", "Leakage L[i, j]: the share of the change of the code under the row's factor that falls "
+                          "in the column's subspace (1 on the diagonal, 0 elsewhere for a disentangled code)."),
+                    ("table", ["acts \\ subspace", *[f"Z_{n}" for n in self.factor_names]],
+                     [[n, *(f"{v:.3f}" for v in self.leakage[i])] for i, n in enumerate(self.factor_names)])]
+        extra = []
         if self.dlsbd is not None:
-            lines += [f"D_LSBD ≤ {self.dlsbd['value']:.4f} (frequencies {self.dlsbd['frequencies']}; "
-                      f"{self.dlsbd['note']})", ""]
+            extra.append(f"D_LSBD ≤ {self.dlsbd['value']:.4f} (fitted frequencies "
+                         f"{self.dlsbd['frequencies']}; {self.dlsbd['note']})")
         if self.nonlinear is not None:
-            lines += [f"General definition: collision defect {f(self.nonlinear['defect'])}, "
-                      f"1-NN prediction error {f(self.nonlinear['knn_error'])}", ""]
-        if self.counterexample is not None:
-            c = self.counterexample
-            lines += [f"Worst pair: state {c['state']}, {c['factor']} = {c['element']}, error {f(c['error'])}", ""]
-        lines += [f"Tolerances: {self.tolerances}", ""] + [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines).rstrip() + "\n"
+            extra.append(f"General definition: collision defect {f(self.nonlinear['defect'])}, 1-NN prediction "
+                         f"error {f(self.nonlinear['knn_error'])}")
+        extra += [f"Note: {n}" for n in self.notes]
+        if extra:
+            out.append(("list", extra))
+        return out
+
+    def to_markdown(self) -> str:
+        """A Markdown report: verdict, what failed in plain words, a counterexample sentence, the numbers."""
+        return to_markdown(self.blocks())
 
     def plot(self):
-        """A matplotlib Figure: the leakage heatmap and, per factor, the first two coordinates of
-        the latents in ``Z_i`` coloured by that factor's value (an orbit plot)."""
-        from matplotlib.figure import Figure
-
+        """A matplotlib Figure: the leakage heatmap and, per factor, the latents projected on ``Z_i``
+        coloured by that factor's value (an orbit plot: a circle for a well-encoded cyclic factor; for a
+        1-D ``Z_i`` its coordinate against the factor's value)."""
         k = len(self.factor_names)
-        fig = Figure(figsize=(3.2 * (k + 1), 3.2), layout="constrained")
-        axes = fig.subplots(1, k + 1, squeeze=False)[0]
+        fig, axes = figure(k + 1, width=3.6, height=3.6)
         ax = axes[0]
+        failing = {f.get("factor") for f in self.failures}
         if self.leakage is not None:
-            im = ax.imshow(self.leakage, vmin=0, vmax=1, cmap="viridis")
-            ax.set_xticks(range(k), self.factor_names)
-            ax.set_yticks(range(k), self.factor_names)
-            for i in range(k):
-                for j in range(k):
-                    ax.text(j, i, f"{self.leakage[i, j]:.2f}", ha="center", va="center", color="w", fontsize=8)
-            fig.colorbar(im, ax=ax, shrink=0.8)
-        ax.set_title("leakage (row acts, column Z)")
+            heatmap(ax, self.leakage, self.factor_names, [f"Z_{n}" for n in self.factor_names],
+                    "leakage L[i, j]", xlabel="subspace", ylabel="factor moved",
+                    bar="share of the change", vmax=1.0)
+        else:
+            ax.axis("off")
+            ax.set_title("no leakage (no errors computed)")
         latents, states = self._plot_data.get("latents"), self._plot_data.get("states")
         for i, name in enumerate(self.factor_names):
             ax = axes[i + 1]
-            ax.set_title(f"Z_{name}")
+            mark = " ✗" if name in failing else ""
             if latents is None or i >= len(self.projectors) or not self.subspaces[i].shape[1]:
-                ax.text(0.5, 0.5, "no subspace", ha="center", va="center", transform=ax.transAxes)
+                ax.set_title(f"Z_{name}{mark}")
+                ax.text(0.5, 0.5, f"no subspace moved by {name} alone", ha="center", va="center",
+                        transform=ax.transAxes)
+                ax.set_xticks([])
+                ax.set_yticks([])
                 continue
             coords = (latents - self.centre) @ self.projectors[i].T @ self.subspaces[i]
-            y = coords[:, 1] if coords.shape[1] > 1 else np.zeros(len(coords))
-            ax.scatter(coords[:, 0], y, c=states[:, i], s=6, cmap="twilight")
-            ax.set_aspect("equal", adjustable="datalim")
+            group = self.factor_groups.get(name, "")
+            cyclic = "bounded" not in group and not group.startswith("SO(3)")
+            cmap = "twilight" if cyclic else "viridis"
+            what = f"{name} (angle of rotation)" if group.startswith("SO(3)") else name
+            if coords.shape[1] > 1:
+                points = ax.scatter(coords[:, 0], coords[:, 1], c=states[:, i], s=8, cmap=cmap)
+                ax.set_aspect("equal", adjustable="datalim")
+                ax.set_xlabel(f"Z_{name} coordinate 1")
+                ax.set_ylabel(f"Z_{name} coordinate 2")
+                ax.set_title(f"Z_{name} ({coords.shape[1]}-D){mark}")
+            else:
+                points = ax.scatter(coords[:, 0], states[:, i], c=states[:, i], s=8, cmap=cmap)
+                ax.set_xlabel(f"Z_{name} coordinate (1-D)")
+                ax.set_ylabel(what)
+                ax.set_title(f"Z_{name} (1-D: a line){mark}")
+            fig.colorbar(points, ax=ax, fraction=0.046).set_label(what)
         return fig
+
+    def card_rows(self) -> list[tuple[str, str, str, bool | None]]:
+        """The report-card rows of the group-theory verdict (see :func:`groupdrl.verify._plot.card`)."""
+        tol = self.tolerances
+        if self.equivariance_error is None:
+            return [("latent varies", "no", "yes", False)]
+        rows = []
+        for n in self.factor_names:
+            if n in self.equivariance_per_factor:
+                e = max(self.equivariance_per_factor[n], self.equivariance_relative[n])
+                rows.append((f"equivariance error, {n}", f"{e:.3g}", f"≤ {tol['equivariance']:g}",
+                             e <= tol["equivariance"]))
+        rows.append(("worst relation error", f"{self.homomorphism_error:.3g}", f"≤ {tol['homomorphism']:g}",
+                     self.homomorphism_error <= tol["homomorphism"]))
+        if self.leakage is not None:
+            for i, n in enumerate(self.factor_names):
+                own = float(self.leakage[i, i])
+                rows.append((f"share of {n}'s change in Z_{n}", f"{own:.3f}", f"≥ {1 - tol['leakage']:g}",
+                             own >= 1 - tol["leakage"]))
+        if self.min_principal_angle is not None:
+            rows.append(("smallest angle between subspaces", f"{self.min_principal_angle:.3g} rad",
+                         f"≥ {tol['angle']:g}", self.min_principal_angle >= tol["angle"]))
+        if self.dlsbd is not None:
+            rows.append(("D_LSBD (reported)", f"{self.dlsbd['value']:.3f}", "0 is best", None))
+        return rows

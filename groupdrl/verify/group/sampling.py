@@ -109,8 +109,10 @@ def dlsbd_grid(world: World, max_states: int, so2_points: int) -> tuple[torch.Te
 
     Defined (Tonnaer et al. 2022) for a product of circles: every factor a periodic cyclic group
     (its ``N`` states) or SO(2) (``so2_points`` equally spaced angles, a quadrature of its Haar
-    measure), with at most ``max_states`` grid points.
+    measure), with at most ``max_states`` grid points, every one of them in the world (not on an incomplete grid).
     """
+    if getattr(world, "support", None) is not None:
+        return None
     axes = []
     for f in world.factors:
         if isinstance(f.group, Cyclic) and f.periodic:

@@ -14,6 +14,8 @@ Time bounds: every count of sampled points is at most ``MAX_POINTS`` and a metri
 """
 from __future__ import annotations
 
+import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,16 @@ CONSTANT_RTOL = 1e-12
 MAX_POINTS = 1_000_000
 #: Largest number of observations one metric call encodes (defaults use at most 1.92 million).
 MAX_ENCODED = 20_000_000
+
+
+def fit_quietly(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    """``model.fit(x, y)`` without scikit-learn's ``ConvergenceWarning`` (the iteration caps are the
+    reference's; a classifier short of convergence still gives the score the reference reports)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(x, y)
 
 
 def check_codes(codes: Any, name: str = "codes", n: int | None = None, min_rows: int = 2) -> np.ndarray:
@@ -264,9 +276,41 @@ def top_two_gap(matrix: np.ndarray) -> np.ndarray:
     return ordered[0] - second
 
 
-def fixed_mask(labels: torch.Tensor, k: int) -> torch.Tensor:
-    """(m, 1, k) bool mask that is True at each point's drawn factor (for ``torch.where``)."""
-    return (torch.arange(k) == labels[:, None])[:, None, :]
+def share_factor(world: Any, states: torch.Tensor, like: torch.Tensor, labels: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor:
+    """States ``(m, k)`` that take factor ``labels[r]``'s value from ``like[r]``, the other factors drawn at random.
+
+    On a complete grid: ``states`` (drawn uniformly) with that factor replaced. On a world with a
+    ``support`` (an incomplete grid) that combination may not exist, so every row is drawn anew,
+    uniformly among the existing states that share the value (the data's conditional distribution).
+    """
+    k = like.shape[1]
+    mask = torch.arange(k) == labels[:, None]
+    if getattr(world, "support", None) is None:
+        return torch.where(mask, like, states)
+    table = _SHARED.get(world)
+    if table is None:
+        table = _SHARED[world] = _support_table(world)
+    grid, order, start, count = table
+    value = like[mask]  # the fixed factor's value in each row
+    n = count[labels, value]
+    pick = (torch.rand(len(labels), generator=generator, dtype=torch.float64) * n).long().clamp_(max=n - 1)
+    return grid[order[labels, start[labels, value] + pick]]
+
+
+def _support_table(world: Any) -> tuple[torch.Tensor, ...]:
+    """The existing states and, per factor, their order by that factor with each value's first row and count."""
+    grid = world.all_states()
+    sizes = world.sizes
+    order = torch.stack([torch.argsort(grid[:, j], stable=True) for j in range(len(sizes))])
+    count = torch.zeros(len(sizes), max(sizes), dtype=torch.long)
+    for j, s in enumerate(sizes):
+        count[j, :s] = torch.bincount(grid[:, j], minlength=s)
+    start = torch.cumsum(count, 1) - count
+    return grid, order, start, count
+
+
+_SHARED: "weakref.WeakKeyDictionary[Any, tuple[torch.Tensor, ...]]" = weakref.WeakKeyDictionary()
 
 
 def grouped_states(world: Any, n_points: int, group_size: int, generator: torch.Generator,
@@ -274,7 +318,7 @@ def grouped_states(world: Any, n_points: int, group_size: int, generator: torch.
     """Yield (labels (m,), states (m, group_size, k)) chunks for the fixed-factor metrics.
 
     Each point draws one varying factor uniformly (with ``generator``) and ``group_size``
-    states; callers tie the drawn factor inside the group. Chunks of ``chunk`` points keep
+    states; callers tie the drawn factor inside the group (:func:`share_factor`). Chunks of ``chunk`` points keep
     memory bounded and make results independent of the encoding ``batch_size``.
     """
     sizes = check_world(world)

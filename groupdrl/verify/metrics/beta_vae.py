@@ -2,16 +2,14 @@
 Constrained Variational Framework")."""
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from ._common import (Encoder, check_count, check_encoded, constant_columns, encode_states, fixed_mask,
-                      grouped_states, sample_states, seeded, standardise)
+from ._common import (Encoder, check_count, check_encoded, constant_columns, encode_states, fit_quietly,
+                      grouped_states, sample_states, seeded, share_factor, standardise)
 
 
 def beta_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_train: int = 10000,
@@ -19,7 +17,8 @@ def beta_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_trai
     r"""BetaVAE score, as computed by disentanglement_lib (``beta_vae_sklearn``), on standardised features.
 
     Per point: draw a factor :math:`k`, two batches of ``group_size`` states that agree on
-    factor :math:`k` only by construction (all other factors resampled independently),
+    factor :math:`k` only by construction (all other factors resampled independently; on an
+    incomplete grid, from the existing states with that value of :math:`k`),
     feature :math:`\frac{1}{B}\sum_b |z(x_b^{(1)}) - z(x_b^{(2)})|`, label :math:`k`. A
     ``LogisticRegression`` is trained on ``n_train`` points; the score is its accuracy on
     ``n_eval`` new points. Only factors of size > 1 are drawn. Needs the world (it fixes a
@@ -49,10 +48,7 @@ def beta_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_trai
     if constant_columns(x).all():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0}
     x, xe = standardise(x, xe)
-    model = LogisticRegression(random_state=int(seed))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x, y)
+    model = fit_quietly(LogisticRegression(random_state=int(seed)), x, y)
     return {"train_accuracy": float(model.score(x, y)), "eval_accuracy": float(model.score(xe, ye))}
 
 
@@ -63,9 +59,10 @@ def _points(encoder: Encoder, world: Any, n: int, group_size: int, gen: torch.Ge
     features, exponents, labels = [], [], []
     for lab, first in grouped_states(world, n, group_size, gen):
         m, k = lab.numel(), first.shape[-1]
-        second = sample_states(world, m * group_size, gen).view(m, group_size, k)
-        second = torch.where(fixed_mask(lab, k), first, second)
-        z = encode_states(encoder, world, torch.cat([first, second]).reshape(-1, k), batch_size)
+        first = first.reshape(-1, k)
+        second = share_factor(world, sample_states(world, m * group_size, gen), first,
+                              lab.repeat_interleave(group_size), gen)
+        z = encode_states(encoder, world, torch.cat([first, second]), batch_size)
         e = int(np.frexp(np.abs(z).max())[1])
         z = np.ldexp(z, -e).reshape(2, m, group_size, -1)
         features.append(np.abs(z[0] - z[1]).mean(axis=1))

@@ -8,8 +8,8 @@ import torch
 
 from groupdrl._checks import check_float
 
-from ._common import (Encoder, check_count, check_encoded, constant_columns, encode_states, fixed_mask,
-                      grouped_states, sample_codes, seeded, unit_scale)
+from ._common import (Encoder, check_count, check_encoded, constant_columns, encode_states, grouped_states,
+                      sample_codes, seeded, share_factor, unit_scale)
 
 
 def factor_vae_score(encoder: Encoder, world: Any, *, group_size: int = 64, n_train: int = 10000,
@@ -73,7 +73,8 @@ def _votes(encoder: Encoder, world: Any, n: int, group_size: int, gen: torch.Gen
     votes = np.zeros(shape, dtype=np.int64)
     for lab, states in grouped_states(world, n, group_size, gen):
         m, k = lab.numel(), states.shape[-1]
-        states = torch.where(fixed_mask(lab, k), states[:, :1], states)
+        like = states[:, :1].expand(-1, group_size, -1).reshape(-1, k)
+        states = share_factor(world, states.reshape(-1, k), like, lab.repeat_interleave(group_size), gen)
         (z,) = unit_scale(encode_states(encoder, world, states.reshape(-1, k), batch_size))
         local = z.reshape(m, group_size, -1)[:, :, active].var(axis=1, ddof=1)
         np.add.at(votes, (lab.numpy(), active[(local / variances[active]).argmin(axis=1)]), 1)

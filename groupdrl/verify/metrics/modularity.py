@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from ._common import Encoder, histogram_discretize, mutual_info_matrix, standardise, train_test, varying
+from ._common import (Encoder, fit_quietly, histogram_discretize, mutual_info_matrix, standardise, train_test,
+                      varying)
 
 
 def modularity_explicitness(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
@@ -56,7 +57,7 @@ def modularity_explicitness(encoder: Encoder | None = None, world: Any = None, *
     x, xt = standardise(c, ct)
     train, test = [], []
     for j in keep:
-        clf = LogisticRegression().fit(x, f[:, j])
+        clf = fit_quietly(LogisticRegression(), x, f[:, j])
         train.append(_auc(clf, x, f[:, j]))
         test.append(_auc(clf, xt, ft[:, j]))
     test = [a for a in test if a is not None]

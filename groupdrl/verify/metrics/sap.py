@@ -2,14 +2,12 @@
 Concepts from Unlabeled Observations", §3)."""
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
-from ._common import Encoder, constant_columns, standardise, top_two_gap, train_test, varying
+from ._common import Encoder, constant_columns, fit_quietly, standardise, top_two_gap, train_test, varying
 
 
 def sap(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None, factors: Any = None,
@@ -53,9 +51,6 @@ def sap(encoder: Encoder | None = None, world: Any = None, *, codes: Any = None,
                 cov = np.cov(c[:, i], f[:, j], ddof=1)
                 score[i, j] = cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1]) if informative[i] else 0.0
             else:
-                clf = LinearSVC(C=0.01, class_weight="balanced", random_state=seed)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    clf.fit(c[:, i:i + 1], f[:, j])
+                clf = fit_quietly(LinearSVC(C=0.01, class_weight="balanced", random_state=seed), c[:, i:i + 1], f[:, j])
                 score[i, j] = np.mean(clf.predict(ct[:, i:i + 1]) == ft[:, j])
     return {"sap": float(top_two_gap(score[:, keep]).mean()), "score_matrix": score}

@@ -24,12 +24,13 @@ def test_entangled_code_reports_the_shrunk_counterexample():
         assert_disentangled(entangled, make_world(), n_states=100, max_examples=20)
     msg = str(info.value)
     # shrunk to the simplest state and the generator; then the report summary
-    assert "the change under a leaves Z_a at state {'a': 0, 'b': 0}, a = 1" in msg
+    assert "the change of the code from the state a = 0, b = 0, shifting a by +1 leaves Z_a" in msg
     assert "NOT disentangled" in msg
+    assert "Moving a also moves the code of b." in msg  # the failed condition in plain words
 
 
 def test_line_code_fails_on_equivariance():
-    with pytest.raises(AssertionError, match="not equivariant at state"):
+    with pytest.raises(AssertionError, match="not equivariant: from the state a = 0, b = 0, shifting"):
         assert_disentangled(line, make_world(), n_states=100, max_examples=20)
 
 

@@ -61,3 +61,31 @@ def test_world_form_deterministic():
     assert a["explicitness_test"] == b["explicitness_test"] and a["modularity"] == b["modularity"]
     s = sap(identity_encoder(), world, n_train=600, n_test=300, seed=1)
     assert s["sap"] == sap(identity_encoder(), world, n_train=600, n_test=300, seed=1)["sap"]
+
+
+def _full_grid(sizes: tuple[int, ...], copies: int = 1) -> np.ndarray:
+    grid = np.stack(np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij"), -1).reshape(-1, len(sizes))
+    return np.tile(grid, (copies, 1))
+
+
+def test_sap_is_the_mean_of_unequal_gaps_continuous():
+    """On a full grid the standardised factors u, v, w are exactly uncorrelated. Codes (u, v + w, w) give the
+    squared correlations S = [[1, 0, 0], [0, ½, ½], [0, 0, 1]] (codes × factors): gaps 1, ½, ½, so
+    SAP = 2/3 — not the smallest gap (½), the largest (1) or the median (½)."""
+    f = _full_grid((4, 5, 6)).astype(float)
+    u, v, w = ((f - f.mean(0)) / f.std(0)).T
+    codes = np.stack([u, v + w, w], 1)
+    out = sap(codes=codes, factors=f, codes_test=codes, factors_test=f, continuous_factors=True)
+    np.testing.assert_allclose(out["score_matrix"], [[1, 0, 0], [0, 0.5, 0.5], [0, 0, 1]], atol=1e-12)
+    assert out["sap"] == pytest.approx(2 / 3, abs=1e-12)
+
+
+def test_sap_is_the_mean_of_unequal_gaps_discrete():
+    """Binary factors on a full grid: a code equal to its factor is classified perfectly, any other code at
+    exactly chance (each code value sees both classes equally often). Codes (f0, f1, f1): gaps ½ (f0),
+    0 (f1 has two perfect codes) and 0 (f2 has none), so SAP = 1/6."""
+    f = _full_grid((2, 2, 2), copies=50)
+    codes = f[:, [0, 1, 1]].astype(float)
+    out = sap(codes=codes, factors=f, codes_test=codes, factors_test=f)
+    np.testing.assert_allclose(out["score_matrix"], [[1, 0.5, 0.5], [0.5, 1, 0.5], [0.5, 1, 0.5]], atol=1e-12)
+    assert out["sap"] == pytest.approx(1 / 6, abs=1e-12)
