@@ -144,7 +144,8 @@ def _rotation(angle):
     return torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
 
 
-@pytest.mark.parametrize("name,world", [("lsbd_vae", FLAT), ("equivariant_vae", arrow(4, 3, 16))],
+@pytest.mark.parametrize("name,world", [("lsbd_vae", FLAT),
+                                        pytest.param("equivariant_vae", arrow(4, 3, 16), marks=pytest.mark.escnn)],
                          ids=["lsbd_vae", "equivariant_vae"])
 def test_lsbd_objective(name, world):
     """Tonnaer et al. 2022: recon(x|z) + β KL + mean_m [recon(x_m | z̃_m) + β KL(x_m)]
