@@ -167,18 +167,23 @@ def _scale_discriminator(m) -> None:
         m.discriminator.net[-1].bias.copy_(torch.tensor([0.7, -0.4]))
 
 
+def two_batches(m, x, g):
+    """FactorVAE's draws: z from the first half (ε first), z' from the second half without gradient."""
+    mu, logvar = posterior(m, x[:6])
+    z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g)
+    mu2, logvar2 = posterior(m, x[6:])
+    return mu, logvar, z, (mu2 + torch.exp(0.5 * logvar2) * torch.randn(mu2.shape, generator=g)).detach()
+
+
 def test_factor_vae_objective():
     """Draws: ε for z (first half), ε' for z' (second half, no gradient), then the permutation of z'."""
     m = build("factor_vae", latent_dim=3, gamma=13.0, disc_hidden=[16, 16], likelihood="bernoulli")
     _scale_discriminator(m)
     x = batch()
-    x1, x2 = x[:6], x[6:]
+    x1 = x[:6]
     out = m.loss({"x": x}, gen())
     g = gen()
-    mu, logvar = posterior(m, x1)
-    z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g)
-    mu2, logvar2 = posterior(m, x2)
-    z2 = (mu2 + torch.exp(0.5 * logvar2) * torch.randn(mu2.shape, generator=g)).detach()
+    mu, logvar, z, z2 = two_batches(m, x, g)
     logits = m.discriminator(z)
     recon, kl, tc = bce(m.decoder(z), x1), kl_dims(mu, logvar).sum(), (logits[:, 0] - logits[:, 1]).mean()
     nontrivial(recon, kl, tc)
@@ -200,13 +205,10 @@ def test_rf_vae_objective():
     with torch.no_grad():
         m.relevance_logit.copy_(torch.tensor([1.2, -0.8, 0.3]))
     x = batch()
-    x1, x2 = x[:6], x[6:]
+    x1 = x[:6]
     out = m.loss({"x": x}, gen())
     g = gen()
-    mu, logvar = posterior(m, x1)
-    z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=g)
-    mu2, logvar2 = posterior(m, x2)
-    z2 = (mu2 + torch.exp(0.5 * logvar2) * torch.randn(mu2.shape, generator=g)).detach()
+    mu, logvar, z, z2 = two_batches(m, x, g)
     r = 1 / (1 + torch.exp(-m.relevance_logit))
     recon = bce(m.decoder(z), x1)
     kl = ((7.0 - (7.0 - 0.3) * r) * kl_dims(mu, logvar)).sum()
