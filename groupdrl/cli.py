@@ -271,13 +271,14 @@ def cmd_compare(args) -> int:
               file=sys.stderr)
     rows = summary.results
     table = comparison_table(rows)
-    (out / "compare.md").write_text(f"world: {spec}\n\n{table}\n")
+    from groupdrl._io import atomic_write
     from groupdrl.verify._doc import to_html
 
+    atomic_write(out / "compare.md", f"world: {spec}\n\n{table}\n")
     notes = [("p", f"{COLLAPSE_NOTE} {'; '.join(collapse_notes(rows))}")] if collapse_notes(rows) else []
-    (out / "compare.html").write_text(to_html([("h", 1, "groupdrl compare"), ("p", f"world: {spec}"),
-                                               ("table", *comparison_rows(rows)), *notes], "groupdrl compare"))
-    (out / "compare.json").write_text(json.dumps(_jsonable(rows), indent=2))
+    atomic_write(out / "compare.html", to_html([("h", 1, "groupdrl compare"), ("p", f"world: {spec}"),
+                                                ("table", *comparison_rows(rows)), *notes], "groupdrl compare"))
+    atomic_write(out / "compare.json", json.dumps(_jsonable(rows), indent=2))
     print(table)
     print(f"\n(runs, compare.md, compare.html and compare.json in {out}; `groupdrl verify {out}/<run>` gives the "
           "full report)")

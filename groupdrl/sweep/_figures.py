@@ -1,11 +1,12 @@
 """The figures of ``groupdrl report`` (matplotlib, Agg backend, imported lazily)."""
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 
 import numpy as np
 
+from groupdrl._io import atomic_write
 from groupdrl.sweep.report import FIGURE_SCORES, GROUP_SCORES, INTUITIVE_SCORES
 
 
@@ -114,7 +115,7 @@ def spearman(stats: dict):
 def save(fig, path: Path) -> None:
     """Write ``fig`` as PNG atomically and close it."""
     plt = _plt()
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=90)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
-    os.replace(tmp, path)
+    atomic_write(path, buf.getvalue())

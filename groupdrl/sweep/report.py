@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from groupdrl._io import atomic_write
 from groupdrl.sweep.grid import Point, label
 from groupdrl.sweep.stats import spearman_ci, variance_shares
 from groupdrl.sweep.task import ERRORS, POINT, RESULT
@@ -146,9 +147,9 @@ def report(sweep_dir: str | os.PathLike, out: str | os.PathLike | None = None, *
     writer = csv.DictWriter(buf, fieldnames=list(_COLUMNS))
     writer.writeheader()
     writer.writerows(rows)
-    _atomic(paths["runs.csv"], buf.getvalue())
-    _atomic(paths["report.json"], json.dumps({"runs": rows, **stats}, indent=2))
-    _atomic(paths["report.md"], to_markdown(Path(sweep_dir), rows, stats))
+    atomic_write(paths["runs.csv"], buf.getvalue())
+    atomic_write(paths["report.json"], json.dumps({"runs": rows, **stats}, indent=2))
+    atomic_write(paths["report.md"], to_markdown(Path(sweep_dir), rows, stats))
     if figures:
         from groupdrl.sweep import _figures
 
@@ -233,9 +234,3 @@ def _f(v, spec: str = ".3f") -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     return format(v, spec)
-
-
-def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 import groupdrl
+from groupdrl._io import atomic_write
 from groupdrl.sweep.grid import Point
 
 POINT = "point.json"
@@ -97,9 +98,7 @@ def record_failure(run_dir: Path, err: BaseException, trace: str, *, where: str,
     path = run_dir / ERRORS
     old = path.read_text() if path.is_file() else ""
     run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(old + json.dumps(record) + "\n")
-    os.replace(tmp, path)
+    atomic_write(path, old + json.dumps(record) + "\n")
     return record
 
 

@@ -16,7 +16,6 @@ A run directory holds
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -26,6 +25,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from groupdrl._io import atomic_write
 
 CHECKPOINT = "checkpoint.pt"
 CONFIG = "config.json"
@@ -41,24 +42,14 @@ class CheckpointError(RuntimeError):
     """A run directory or checkpoint that cannot be read, is in use, or does not belong to this run."""
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through ``write(file)`` to a temporary file next to ``path``, fsync, then ``os.replace``."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        write(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def write_json(path: str | os.PathLike, obj: dict) -> None:
     """Atomically write ``obj`` as indented JSON."""
-    _atomic_write(Path(path), lambda fh: fh.write(json.dumps(obj, indent=2, sort_keys=True).encode()))
+    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True))
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Atomically write ``text``."""
-    _atomic_write(Path(path), lambda fh: fh.write(text.encode()))
+    atomic_write(path, text)
 
 
 def read_json(path: str | os.PathLike) -> dict:
@@ -168,7 +159,7 @@ def save_checkpoint(path: str | os.PathLike, model: torch.nn.Module, optimizer: 
     torch.save(state, buf)
     body = buf.getvalue()
     trailer = _TRAILER + hashlib.sha256(body).hexdigest().encode() + b"\n"
-    _atomic_write(Path(path), lambda fh: (fh.write(body), fh.write(trailer)))
+    atomic_write(path, body + trailer)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -11,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from groupdrl._io import atomic_write
 from groupdrl.verify._doc import to_html, to_markdown
 from groupdrl.verify._plot import card, figure, heatmap, png
 from groupdrl.verify._progress import Progress, step
@@ -184,21 +184,6 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, (np.floating, np.integer, np.bool_)):
         return x.item()
     raise TypeError(f"not JSON serialisable: {type(x).__name__}")
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file next to ``path`` and rename it over ``path`` (a reader never sees half a
-    file; an old file survives a failed write). The file gets the mode ``open`` gives (0666 minus the umask),
-    not ``mkstemp``'s 0600."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def axis_alignment(subspaces: list[np.ndarray]) -> list[float]:
