@@ -3,6 +3,7 @@ one task's worker is killed mid-run; the next call skips the finished runs and r
 checkpoint, bit-identically to an uninterrupted run."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -46,15 +47,24 @@ def kill_when_checkpointed(run_dir, killed: dict, stop: threading.Event):
         time.sleep(0.005)
 
 
+@contextlib.contextmanager
+def killer(run_dir):
+    """While the block runs, SIGKILL the worker of ``run_dir`` once it has a checkpoint; yields the record."""
+    killed, stop = {}, threading.Event()
+    thread = threading.Thread(target=kill_when_checkpointed, args=(run_dir, killed, stop))
+    thread.start()
+    try:
+        yield killed
+    finally:
+        stop.set()
+        thread.join()
+
+
 def test_killed_task_is_recorded_then_resumed(tmp_path):
     grid = grid_from_dict(GRID)
     target = tmp_path / grid.points()[0].name
-    killed, stop = {}, threading.Event()
-    killer = threading.Thread(target=kill_when_checkpointed, args=(target, killed, stop))
-    killer.start()
-    first = run_sweep(grid, tmp_path, progress_every=5, quiet=True)
-    stop.set()
-    killer.join()
+    with killer(target) as killed:
+        first = run_sweep(grid, tmp_path, progress_every=5, quiet=True)
     assert killed, "the worker was never seen mid-run"
     assert [f["name"] for f in first.failed] == [target.name] and len(first.results) == 3
     (error,) = [json.loads(line) for line in (target / ERRORS).read_text().splitlines()]
@@ -78,12 +88,8 @@ def test_killed_task_is_recorded_then_resumed(tmp_path):
 def test_with_retries_ray_resumes_a_killed_task_at_once(tmp_path):
     grid = grid_from_dict({**GRID, "models": GRID["models"][:1], "seeds": [2]})
     target = tmp_path / grid.points()[0].name
-    killed, stop = {}, threading.Event()
-    killer = threading.Thread(target=kill_when_checkpointed, args=(target, killed, stop))
-    killer.start()
-    summary = run_sweep(grid, tmp_path, max_retries=1, quiet=True)
-    stop.set()
-    killer.join()
+    with killer(target) as killed:
+        summary = run_sweep(grid, tmp_path, max_retries=1, quiet=True)
     assert killed and summary.ok and not (target / ERRORS).exists()
     assert 10 <= summary.results[0]["resumed_from"] < STEPS and summary.results[0]["step"] == STEPS
 
