@@ -49,14 +49,14 @@ class Quessard(Model):
     (768 pixels × 4 observations / 4 actions), and the learned actions stayed entangled (flatland 8×8:
     homomorphism error 0.71, D_LSBD 0.29).
 
-    Where it fails (``benchmarks/results/train_quality.md``: arrow 8×8 in tuning, the held-out ``dial`` on
-    every seed) the failed conditions are the equivariance residual, the Cayley relation ρ(N−1)ρ(s) = ρ(0)
-    and the leakage of a factor's change into the others' planes. The objective constrains products of at
-    most T = 3 learned rotations, never the relation ρ(a)^N = I of C_N (N = 5–10 there), and the code enters
-    it only through z_0 and the decoder: nothing but the reconstruction of every observation ties enc(x_t)
-    to ρ(a_t)…ρ(a_1) enc(x_0). Where a factor changes few pixels (the arrow's head, the dial's hand) the
-    decoder reconstructs well enough with a code that is only approximately moved by the learned rotations;
-    on flatland 8×8, where every factor moves a whole ball, it passed in tuning (seed 0).
+    Where it fails (``benchmarks/results/train_quality.md``: arrow 8×8 in tuning, the held-out ``dial`` on every
+    seed) the failed conditions are equivariance, the Cayley relation ρ(N−1)ρ(s) = ρ(0) and leakage. The objective
+    cannot prevent it (``proofs/k_quessard_not_identified.md``): it reads the code only as dec(ρ(a_t)…ρ(a_1) z_0),
+    never comparing enc(x_t) with ρ(a_t)…ρ(a_1) z_0, so on a finite world every code whose propagated points keep
+    different observations apart is a global minimiser, with each ρ(a) one plane's rotation by a generic angle
+    (ρ(a)^N ≠ I, whatever T); almost every such code has no affine action (equivariance fails, and the fitted
+    relations and leakage are unconstrained). Equivariant codes with a faithful ρ are minimisers too: which one
+    training reaches is the networks' inductive bias (flatland 8×8 passed in tuning).
 
     Parameters
     ----------
