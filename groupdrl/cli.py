@@ -242,6 +242,7 @@ def cmd_compare(args) -> int:
     import shutil
 
     from groupdrl import models
+    from groupdrl.models.base import check_factors
     from groupdrl.sweep import grid_from_dict, run_sweep
 
     names = _names(args.models)
@@ -252,7 +253,16 @@ def cmd_compare(args) -> int:
     batch = args.batch_size or (QUICK["batch_size"] if quick else 64)
     n_metric = args.n_metric or (QUICK["n_metric"] if quick else 10000)
     defaults = QUICK["worlds"].get(args.world, {}) if quick else {}
-    _, spec = _world_from_args(args.world, args.world_set, defaults)
+    world, spec = _world_from_args(args.world, args.world_set, defaults)
+    skipped = {}
+    for name in names:  # e.g. forward_vae reads cyclic shifts only: say so instead of failing its run
+        try:
+            check_factors(world, models.model_class(name))
+        except ValueError as err:
+            skipped[name] = str(err).removeprefix("world: ")
+    names = [n for n in names if n not in skipped]
+    if not names:
+        raise ValueError(f"--models: none of them can be trained on world {spec['name']!r}: {skipped}")
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise FileExistsError(f"--out: {out} is not empty; choose another directory or pass --force")
@@ -274,8 +284,11 @@ def cmd_compare(args) -> int:
     from groupdrl._io import atomic_write
     from groupdrl.verify._doc import to_html
 
+    not_applicable = "".join(f"\nnot applicable: {k}: {v}" for k, v in skipped.items())
+    table += not_applicable
     atomic_write(out / "compare.md", f"world: {spec}\n\n{table}\n")
     notes = [("p", f"{COLLAPSE_NOTE} {'; '.join(collapse_notes(rows))}")] if collapse_notes(rows) else []
+    notes += [("p", f"not applicable: {k}: {v}") for k, v in skipped.items()]
     atomic_write(out / "compare.html", to_html([("h", 1, "groupdrl compare"), ("p", f"world: {spec}"),
                                                 ("table", *comparison_rows(rows)), *notes], "groupdrl compare"))
     atomic_write(out / "compare.json", json.dumps(_jsonable(rows), indent=2))

@@ -101,6 +101,19 @@ def test_compare_prints_a_table(tmp_path, capsys):
     assert json.loads((out / "compare.json").read_text())[0]["resumed_from"] == 0
 
 
+def test_compare_says_which_models_cannot_read_the_world(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    dihedral = ["--world", "dihedral_shape", "--world-set", "image_size=16", "--world-set", "n_colours=2"]
+    assert main(["compare", *dihedral, "--models", "beta_vae,hae", "--steps", "3", "--batch-size", "8",
+                 "--n-metric", "200", "--out", str(out), "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "| beta_vae | 3 |" in table and "not applicable: hae: HAE handles factors of the groups" in table
+    assert "not applicable: hae" in (out / "compare.md").read_text()
+    assert "not applicable: hae" in (out / "compare.html").read_text()
+    assert [r["model"]["name"] for r in json.loads((out / "compare.json").read_text())] == ["beta_vae"]
+    assert main(["compare", *dihedral, "--models", "hae", "--steps", "3", "--out", str(tmp_path / "none")]) == 2
+
+
 def test_compare_fits_schedules_to_its_run():
     """AnnealedVAE/JointVAE ramp their capacity over the first third of a compare run, whatever its length,
     DisDiff pretrains its DDPM for the first half; --quick adds its own settings; models without schedules

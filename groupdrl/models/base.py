@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from groupdrl.groups import Cyclic, Representation
+from groupdrl.groups import SO2, SO3, Cyclic, Dihedral, Group, Representation
+from groupdrl.groups.so3 import so3_log
 from groupdrl.groups.representation import rotation_2d
 from groupdrl.models.hparams import COUNT, Range, WIDTHS, check_hparams
 from groupdrl.nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
@@ -40,6 +42,8 @@ class Model(nn.Module):
     #: Hyperparameters that are schedule lengths in training steps, with the fraction of a run each takes
     #: when a runner fits them to its run length (``groupdrl compare``), e.g. ``{"capacity_steps": 1 / 3}``.
     run_fractions: dict[str, float] = {}
+    #: Factor groups a model that consumes group elements (``data`` other than ``"observations"``) handles.
+    factor_groups: tuple[type[Group], ...] = (Cyclic,)
     #: Valid ranges of numeric hyperparameters (:mod:`groupdrl.models.hparams`), merged along the hierarchy.
     hparam_ranges: dict[str, Range] = {}
 
@@ -51,10 +55,11 @@ class Model(nn.Module):
 
     def __init__(self, world, **hparams) -> None:
         super().__init__()
-        check_factors(world, type(self).__name__, self.data)
+        check_factors(world, type(self))
         self.observation_shape = tuple(int(s) for s in world.observation_shape)
         self.factor_names = tuple(world.factor_names)
-        self.factor_sizes = tuple(int(s) for s in world.sizes)
+        #: Sizes of the finite factors (``None`` for a world with continuous factors).
+        self.factor_sizes = tuple(int(s) for s in world.sizes) if world.is_finite else None
         self.group = world.group
         self.hparams = dict(hparams)
         self.data_kwargs: dict = {}
@@ -105,17 +110,19 @@ def _checked_init(cls: type, init):
     return __init__
 
 
-def check_factors(world, model: str, data: str) -> None:
+def check_factors(world, model: type[Model]) -> None:
     """Refuse, at build time, a world whose factors the model cannot handle.
 
-    Every model needs finite factors (it is given their sizes); a model that consumes group elements
-    (``data`` other than ``"observations"``) reads them as cyclic shifts, so it needs cyclic factors.
+    A model of still observations needs finite factors (the metrics and some objectives count states); a
+    model that consumes group elements needs factors of the groups it reads (``model.factor_groups``).
     """
+    kinds = model.factor_groups
     bad = [f"{f.name} ({f.group!r})" for f in world.factors
-           if not f.is_finite or (data != "observations" and not isinstance(f.group, Cyclic))]
+           if (not f.is_finite if model.data == "observations" else not isinstance(f.group, kinds))]
     if bad:
-        need = "finite factors" if data == "observations" else "cyclic factors (it reads group elements as shifts)"
-        raise ValueError(f"world: {model} handles {need}; world {world.name!r} has {', '.join(bad)}")
+        need = ("finite factors" if model.data == "observations" else
+                "factors of the groups " + ", ".join(k.__name__ for k in kinds))
+        raise ValueError(f"world: {model.__name__} handles {need}; world {world.name!r} has {', '.join(bad)}")
 
 
 # ---- observations: encoder / decoder / reconstruction ----------------------------------------------
@@ -303,20 +310,60 @@ def signed_shift(g: torch.Tensor, n: int) -> torch.Tensor:
     return torch.where(2 * k > n, k - n, k).to(torch.get_default_dtype())
 
 
-def rotation_representation(group, frequencies: dict[str, int] | None = None) -> Representation:
-    """ρ = ⊕_i R(ω_i 2π g_i / N_i): a 2×2 rotation block per cyclic factor of a world's product group.
+def element_features(group: Group, g: torch.Tensor) -> torch.Tensor:
+    """Coordinates ``(n, p)`` of elements of one factor, for a learned map g ↦ ρ(g), 0 at the identity.
 
-    Unlike ``Cyclic(n).representation("irrep:1")`` this is 2-D for every n (for C_2 the rotation by π),
-    so every factor gets a circle S¹ in the latent.
+    ``Cyclic(N)``: the signed shift s/N ∈ (−½, ½] (p = 1); ``SO2``: the angle wrapped to (−π, π], over 2π
+    (p = 1); ``SO3``: the axis-angle vector log g (angle ≤ π), over 2π (p = 3). A Lie-algebra-valued map
+    that is linear in these coordinates, exponentiated, is a homomorphism of SO(2) or SO(3).
+    """
+    if isinstance(group, Cyclic):
+        return (signed_shift(g, group.n) / group.n)[:, None]
+    if isinstance(group, SO2):
+        return (torch.remainder(g.double() + math.pi, 2 * math.pi) - math.pi).to(torch.get_default_dtype())[:, None] / (2 * math.pi)
+    if isinstance(group, SO3):
+        return so3_log(g.to(torch.get_default_dtype())) / (2 * math.pi)
+    raise ValueError(f"group: expected Cyclic, SO2 or SO3 elements, got {group!r}")
+
+
+def feature_dim(group: Group) -> int:
+    """p, the number of :func:`element_features` coordinates of ``group``."""
+    return 3 if isinstance(group, SO3) else 1
+
+
+def faithful_dim(group: Group) -> int:
+    """Dimension of the latent block a model gives one factor by default.
+
+    The smallest real orthogonal representation with an orbit on which the group acts freely, so that the
+    code of one state and the block's action tell every state of the factor apart: 2 for cyclic factors
+    (a rotation of the plane; for C_2 by π), SO(2) and dihedral factors (the standard irrep); 6 for SO(3):
+    the orbit of one vector of R³ under the rotation matrices is a sphere (a rotation about that vector
+    fixes it), while two independent vectors — l = 1 ⊕ l = 1 — are fixed by the identity alone.
+    """
+    return 6 if isinstance(group, SO3) else 2
+
+
+def circle_representation(group, frequencies: dict[str, int] | None = None) -> Representation:
+    """ρ = ⊕_i ρ_i, a 2×2 orthogonal block per factor of a world's product group (a circle S¹ in the latent).
+
+    ``Cyclic(N)``: ρ_i(k) = R(ω_i 2πk/N) (2-D for every N, unlike ``Cyclic(n).representation("irrep:1")``:
+    for C_2 the rotation by π); ``SO2``: ρ_i(θ) = R(ω_i θ); ``Dihedral(N)``: its standard irrep
+    R(2πk/N) diag(1, −1)^f (the rotations and reflections of the regular N-gon; ``frequencies`` do not apply).
     """
     frequencies = frequencies or {}
     reps = {}
     for name, g in group.factors.items():
-        if not isinstance(g, Cyclic):
-            raise ValueError(f"group: factor {name!r} is {g!r}; expected cyclic factors")
         omega = int(frequencies.get(name, 1))
-        reps[name] = Representation(
-            g, lambda e, dtype, g=g, w=omega: rotation_2d(g.angle(e) * w).to(dtype), 2, f"rot:{omega}")
+        if isinstance(g, Cyclic):
+            reps[name] = Representation(
+                g, lambda e, dtype, g=g, w=omega: rotation_2d(g.angle(e) * w).to(dtype), 2, f"rot:{omega}")
+        elif isinstance(g, SO2):
+            reps[name] = Representation(g, lambda e, dtype, w=omega: rotation_2d(e.double() * w).to(dtype), 2,
+                                        f"rot:{omega}")
+        elif isinstance(g, Dihedral):
+            reps[name] = g.representation("standard")
+        else:
+            raise ValueError(f"group: factor {name!r} is {g!r}; expected cyclic, SO(2) or dihedral factors")
     return group.representation(reps)
 
 

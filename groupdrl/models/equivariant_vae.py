@@ -6,10 +6,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from groupdrl.groups import SO2, Cyclic, Dihedral
 from groupdrl.models.lsbd_vae import LSBDVAE
 from groupdrl.nn import EquivariantImageEncoder
 
-GSPACES = ("rot2d", "so2")
+#: The escnn gspaces each kind of rotation factor allows (the first is the default).
+GSPACES = {Cyclic: ("rot2d", "so2"), Dihedral: ("fliprot2d",), SO2: ("so2",)}
 
 
 class EquivariantVAE(LSBDVAE):
@@ -50,8 +52,9 @@ class EquivariantVAE(LSBDVAE):
         The factor acting by image rotations.
     gamma, beta, set_size, steps, likelihood
         As for :class:`~groupdrl.models.LSBDVAE`.
-    gspace : {"rot2d", "so2"}
-        Equivariance to C_N (N = the rotation factor's size) or to all of SO(2).
+    gspace : {None, "rot2d", "fliprot2d", "so2"}
+        The encoder's group: ``None`` is the rotation factor's own (C_N: ``"rot2d"``, D_N: ``"fliprot2d"``,
+        SO(2): ``"so2"``); a cyclic factor may also take ``"so2"`` (equivariance to all of SO(2)).
     antialias : bool
         Anti-aliased downsampling in the encoder (blur before each 2× subsampling).
     """
@@ -59,7 +62,7 @@ class EquivariantVAE(LSBDVAE):
     name = "equivariant_vae"
 
     def __init__(self, world, rotation_factor: str = "orientation", gamma: float = 1.0, beta: float = 1.0,
-                 set_size: int = 32, steps: str = "uniform", gspace: str = "rot2d", antialias: bool = True,
+                 set_size: int = 32, steps: str = "uniform", gspace: str | None = None, antialias: bool = True,
                  likelihood: str = "auto") -> None:
         names = tuple(world.factor_names)
         if rotation_factor not in names:
@@ -67,8 +70,14 @@ class EquivariantVAE(LSBDVAE):
                              f"{list(names)}")
         if len(world.observation_shape) != 3:
             raise ValueError(f"world: equivariant_vae needs (C, H, W) images, got {tuple(world.observation_shape)}")
-        if gspace not in GSPACES:
-            raise ValueError(f"gspace: expected one of {GSPACES}, got {gspace!r}")
+        group = world.group.factors[rotation_factor]
+        allowed = next((v for k, v in GSPACES.items() if isinstance(group, k)), None)
+        if allowed is None:
+            raise ValueError(f"rotation_factor: {rotation_factor!r} is {group!r}; expected a cyclic, dihedral or SO(2) "
+                             "factor acting on the image plane")
+        gspace = allowed[0] if gspace is None else gspace
+        if gspace not in allowed:
+            raise ValueError(f"gspace: a {type(group).__name__} rotation factor needs one of {allowed}, got {gspace!r}")
         if not isinstance(antialias, bool):
             raise TypeError(f"antialias: expected a bool, got {type(antialias).__name__}")
         # read by make_encoder, which LSBDVAE.__init__ calls
@@ -78,25 +87,35 @@ class EquivariantVAE(LSBDVAE):
         self.hparams.update(rotation_factor=rotation_factor, gspace=gspace, antialias=antialias)
 
     def make_encoder(self, hidden) -> nn.Module:
-        """The steerable encoder, its outputs reordered to LSBD-VAE's layout (locations by factor, then scales)."""
+        """The steerable encoder, its outputs reordered to LSBD-VAE's layout (locations by factor, then scales).
+
+        The rotation factor's location is the encoder's ``irrep:1`` field. For a dihedral factor escnn's
+        reflection is the horizontal flip, the worlds' (``diag(1, −1)`` of the standard irrep) the vertical
+        one: the field then transforms by (−1)^f ρ(g), which the quarter turn (z₁, z₂) ↦ (−z₂, z₁) takes to
+        ρ(g) (it commutes with the rotations and conjugates diag(−1, 1) to diag(1, −1)).
+        """
         k, r = self.k, self.rotation_index
         c, h = self.observation_shape[0], self.observation_shape[1]
         latent = ("irrep:1",) + ("trivial",) * (3 * k - 2)
         invariant = iter(range(2, 3 * k))
-        locations = [(0, 1) if i == r else (next(invariant), next(invariant)) for i in range(k)]
+        flip = self.gspace == "fliprot2d"
+        locations = [((1, 0) if flip else (0, 1)) if i == r else (next(invariant), next(invariant)) for i in range(k)]
         columns = [col for pair in locations for col in pair] + list(invariant)
-        encoder = EquivariantImageEncoder(c, h, gspace=self.gspace, N=self.factor_sizes[r], latent=latent,
+        signs = [-1.0 if flip and i == 2 * r else 1.0 for i in range(len(columns))]
+        group = self.group.factors[self.factor_names[r]]
+        encoder = EquivariantImageEncoder(c, h, gspace=self.gspace, N=getattr(group, "n", 4), latent=latent,
                                           antialias=self.antialias)
-        return _Reordered(encoder, columns)
+        return _Reordered(encoder, columns, signs)
 
 
 class _Reordered(nn.Module):
-    """``net(x)[:, columns]``."""
+    """``net(x)[:, columns] * signs``."""
 
-    def __init__(self, net: nn.Module, columns: list[int]) -> None:
+    def __init__(self, net: nn.Module, columns: list[int], signs: list[float]) -> None:
         super().__init__()
         self.net = net
         self.register_buffer("columns", torch.tensor(columns), persistent=False)
+        self.register_buffer("signs", torch.tensor(signs), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)[:, self.columns]
+        return self.net(x)[:, self.columns] * self.signs

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from groupdrl.groups import Representation
+from groupdrl.groups import SO2, SO3, Cyclic, Group, Representation
 from groupdrl.groups.representation import rotation_2d
 from groupdrl.models._schedule import check_steps, ramp
-from groupdrl.models.base import (Model, apply, block_diag, check_likelihood, make_decoder, make_encoder,
-                                  mean_observation, reconstruction_loss, signed_shift)
+from groupdrl.models.base import (Model, apply, block_diag, check_likelihood, element_features, faithful_dim,
+                                  feature_dim, make_decoder, make_encoder, mean_observation, reconstruction_loss)
 from groupdrl.models.hparams import COUNT, NONNEGATIVE, Range, WIDTHS
 from groupdrl.nn import MLP
 
@@ -20,27 +20,28 @@ from groupdrl.nn import MLP
 class LieBlocks(nn.Module):
     """Learned block-diagonal ρ(g) = ⊕_i matrix_exp(MLP_i(g_i)), one block per factor (subgroup).
 
-    Each MLP_i reads the element g_i of the cyclic factor C_{N_i} as its signed shift s/N_i ∈ (−½, ½]
-    (a rotation by a learned angle θ(s) is then a nearly linear function to fit) and gives the Lie-algebra
-    element A_i(g_i) = MLP_i(s) − MLP_i(0), so ρ(e) = I exactly: skew-symmetric (so(d_i), ρ orthogonal)
-    when ``orthogonal`` else a general matrix (gl(d_i)). ρ is block-diagonal by construction, so subgroup
-    i moves only its own block; that it is a homomorphism is learned. (:class:`groupdrl.nn.LearnedRepresentation`
+    Each MLP_i reads the element g_i through :func:`~groupdrl.models.base.element_features` (the signed
+    shift s/N ∈ (−½, ½] of a cyclic factor, the wrapped angle of SO(2), the axis-angle vector of SO(3): a
+    homomorphism is then a nearly linear function to fit) and gives the Lie-algebra element
+    A_i(g_i) = MLP_i(g_i) − MLP_i(e), so ρ(e) = I exactly: skew-symmetric (so(d_i), ρ orthogonal) when
+    ``orthogonal`` else a general matrix (gl(d_i)). ρ is block-diagonal by construction, so subgroup i
+    moves only its own block; that it is a homomorphism is learned. (:class:`groupdrl.nn.LearnedRepresentation`
     is the same construction on (cos, sin) element features.)
     """
 
-    def __init__(self, sizes: Sequence[int], dims: Sequence[int], hidden: int = 64, orthogonal: bool = True) -> None:
+    def __init__(self, groups: Sequence[Group], dims: Sequence[int], hidden: int = 64, orthogonal: bool = True) -> None:
         super().__init__()
-        self.sizes = tuple(sizes)
+        self.groups = tuple(groups)
         self.dims = tuple(dims)
         self.orthogonal = orthogonal
-        self.mlps = nn.ModuleList(MLP(1, (hidden,), d * d) for d in self.dims)
+        self.mlps = nn.ModuleList(MLP(feature_dim(g), (hidden,), d * d) for g, d in zip(self.groups, self.dims))
 
     def forward(self, g: Sequence[torch.Tensor]) -> torch.Tensor:
-        """``g``: one ``(n,)`` element batch per factor → ρ(g) of shape ``(n, Σd_i, Σd_i)``."""
+        """``g``: one element batch per factor → ρ(g) of shape ``(n, Σd_i, Σd_i)``."""
         blocks = []
-        for gi, size, d, mlp in zip(g, self.sizes, self.dims, self.mlps):
-            s = (signed_shift(gi, size) / size).to(next(mlp.parameters()).dtype)
-            out = mlp(torch.cat([s, s.new_zeros(1)])[:, None])
+        for gi, group, d, mlp in zip(g, self.groups, self.dims, self.mlps):
+            s = element_features(group, gi).to(next(mlp.parameters()).dtype)
+            out = mlp(torch.cat([s, s.new_zeros(1, s.shape[1])]))
             a = (out[:-1] - out[-1:]).reshape(-1, d, d)
             if self.orthogonal:
                 a = a - a.transpose(1, 2)
@@ -75,8 +76,9 @@ class HAE(Model):
     Parameters
     ----------
     world : World
-    block_dim : int
-        Dimension of each factor's block (2: a rotation plane per cyclic factor).
+    block_dim : int or None
+        Dimension of every factor's block; ``None``: :func:`~groupdrl.models.base.faithful_dim` per factor
+        (2 for cyclic and SO(2) factors, 6 for SO(3)).
     gamma : float
         Weight of the latent prediction term.
     length : int
@@ -95,27 +97,30 @@ class HAE(Model):
     """
 
     name = "hae"
-    hparam_ranges = {"block_dim": COUNT, "gamma": NONNEGATIVE, "length": COUNT, "gamma_warmup": Range(0, integer=True),
+    factor_groups = (Cyclic, SO2, SO3)
+    hparam_ranges = {"block_dim": Range(1, integer=True, optional=True), "gamma": NONNEGATIVE, "length": COUNT, "gamma_warmup": Range(0, integer=True),
                      "hidden": WIDTHS, "rep_hidden": COUNT}
     data = "sequences"
 
-    def __init__(self, world, block_dim: int = 2, gamma: float = 400.0, length: int = 3, steps: str = "uniform",
+    def __init__(self, world, block_dim: int | None = None, gamma: float = 400.0, length: int = 3, steps: str = "uniform",
                  orthogonal: bool = True, gamma_warmup: int = 0, normalise: bool = True, hidden: Sequence[int] = (256, 256),
                  rep_hidden: int = 64, likelihood: str = "auto") -> None:
         super().__init__(world, block_dim=block_dim, gamma=float(gamma), length=length, steps=steps,
                          orthogonal=orthogonal, gamma_warmup=gamma_warmup, normalise=normalise, hidden=list(hidden),
                          rep_hidden=rep_hidden, likelihood=likelihood)
         self.gamma_warmup = check_steps(gamma_warmup, "gamma_warmup", 0)
-        if not isinstance(block_dim, int) or block_dim < 1:
-            raise ValueError(f"block_dim: expected a positive int, got {block_dim!r}")
+        if block_dim is not None and (not isinstance(block_dim, int) or block_dim < 1):
+            raise ValueError(f"block_dim: expected a positive int or None, got {block_dim!r}")
         self.gamma = float(gamma)
-        self.latent_dim = block_dim * len(self.factor_names)
+        groups = [self.group.factors[k] for k in self.factor_names]
+        dims = [faithful_dim(g) if block_dim is None else block_dim for g in groups]
+        self.latent_dim = sum(dims)
         self.likelihood = check_likelihood(likelihood, self.observation_shape)
         self.encoder = make_encoder(self.observation_shape, self.latent_dim, hidden)
         # the loss is invariant to the scale of the raw code, so nothing pins it: keep eps far below any scale
         self.norm = nn.BatchNorm1d(self.latent_dim, affine=False, eps=1e-10) if normalise else nn.Identity()
         self.decoder = make_decoder(self.latent_dim, self.observation_shape, hidden)
-        self.rho = LieBlocks(self.factor_sizes, [block_dim] * len(self.factor_names), rep_hidden, orthogonal)
+        self.rho = LieBlocks(groups, dims, rep_hidden, orthogonal)
         self.data_kwargs = {"length": length, "steps": steps}
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -153,6 +158,6 @@ class HAE(Model):
                 dev = next(rho.parameters()).device
                 return rho([g[k].to(dev) for k in names]).to(device="cpu", dtype=dtype)
 
-        d = self.rho.dims[0]
-        blocks = {k: slice(i * d, (i + 1) * d) for i, k in enumerate(names)}
+        ends = torch.tensor(self.rho.dims).cumsum(0).tolist()
+        blocks = {k: slice(end - d, end) for k, d, end in zip(names, self.rho.dims, ends)}
         return Representation(self.group, fn, self.latent_dim, "hae:learned", blocks=blocks)

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from groupdrl.groups import Representation
-from groupdrl.models.base import (Model, apply, check_likelihood, make_decoder, make_encoder, mean_observation,
-                                  reconstruction_loss, rotation_representation)
+from groupdrl.groups import SO2, Cyclic, Dihedral, Representation
+from groupdrl.models.base import (Model, apply, check_likelihood, circle_representation, make_decoder, make_encoder,
+                                  mean_observation, reconstruction_loss)
 from groupdrl.models.hparams import COUNT, NONNEGATIVE, WIDTHS
 
 #: Range of the log posterior scale log t on each circle (the authors' ``log_t_limit = (-10, -5)``). The upper
@@ -22,9 +22,11 @@ WALK_STEPS = 10
 
 
 class LSBDVAE(Model):
-    """A VAE whose latent is a product of circles (S¹)^K with the known action ρ(g) = ⊕_k R(2π g_k / N_k).
+    """A VAE whose latent is a product of circles (S¹)^K with a known orthogonal action ρ(g) = ⊕_k ρ_k(g_k).
 
-    One circle per cyclic factor. Following the authors' code (a ΔVAE posterior, Pérez Rey et al. 2019):
+    One circle per factor (:func:`~groupdrl.models.base.circle_representation`): ρ_k(g) = R(2π g / N_k) for a
+    cyclic factor, R(θ) for SO(2) (the paper's setting), the standard irrep of D_N (rotations and
+    reflections of the circle) for a dihedral factor. Following the authors' code (a ΔVAE posterior, Pérez Rey et al. 2019):
     on each circle the encoder gives a location μ_k = normalise(e_k) ∈ S¹ (e_k: two encoder outputs) and a
     scale log t_k = c + h tanh(e'_k + 1) in ``LOG_T_LIMIT`` (c, h its centre and half-width; the +1 is the
     authors' bias initialisation); a sample is a Brownian motion on S¹ started at μ_k, ``WALK_STEPS`` steps
@@ -56,7 +58,7 @@ class LSBDVAE(Model):
     Parameters
     ----------
     world : World
-        Every factor must be cyclic (a periodic factor, or a bounded one moved within its range).
+        Every factor cyclic (a periodic factor, or a bounded one moved within its range), SO(2) or dihedral.
     gamma : float
         Weight of L_LSBD (the authors' ``dist_weight``).
     beta : float
@@ -71,6 +73,7 @@ class LSBDVAE(Model):
     """
 
     name = "lsbd_vae"
+    factor_groups = (Cyclic, SO2, Dihedral)
     hparam_ranges = {"gamma": NONNEGATIVE, "beta": NONNEGATIVE, "set_size": COUNT, "hidden": WIDTHS}
     data = "labelled+unlabelled"
 
@@ -82,7 +85,7 @@ class LSBDVAE(Model):
         self.k = len(self.factor_names)
         self.latent_dim = 2 * self.k
         self.likelihood = check_likelihood(likelihood, self.observation_shape)
-        self._rep = rotation_representation(self.group)
+        self._rep = circle_representation(self.group)
         self.encoder = self.make_encoder(hidden)
         self.decoder = make_decoder(self.latent_dim, self.observation_shape, hidden)
         self.data_kwargs = {"set_size": set_size, "steps": steps}
@@ -151,7 +154,7 @@ class LSBDVAE(Model):
         flat = xs.reshape(b * m, *xs.shape[2:])
         mu_m, t_m = self.posterior(flat)
         z_m = self.sample_posterior(mu_m, t_m, generator).reshape(b * m, -1)
-        g = {k: v.reshape(-1).cpu() for k, v in gs.items()}
+        g = {k: v.reshape(b * m, *v.shape[2:]).cpu() for k, v in gs.items()}
         rho = self._rep(g, z_m.dtype).to(z_m.device)                          # (b m, 2K, 2K)
         back = apply(rho.transpose(1, 2), z_m).reshape(b, m, self.k, 2)       # ρ(g_m)⁻¹ z_m (ρ orthogonal)
         z_bar = F.normalize(back.sum(1), dim=-1, eps=1e-6)                     # (b, K, 2)

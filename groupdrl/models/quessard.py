@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from groupdrl.groups import Representation
-from groupdrl.models.base import (Model, apply, check_likelihood, make_decoder, make_encoder, mean_observation,
-                                  power_table, reconstruction_loss)
+from groupdrl.groups import SO2, SO3, Cyclic, Dihedral, Representation
+from groupdrl.models.base import (Model, apply, check_likelihood, faithful_dim, make_decoder, make_encoder,
+                                  mean_observation, power_table, reconstruction_loss)
 from groupdrl.models.hparams import COUNT, NONNEGATIVE, Range, WIDTHS
 
 
@@ -73,14 +73,15 @@ class Quessard(Model):
     """
 
     name = "quessard"
+    factor_groups = (Cyclic, Dihedral, SO2, SO3)
     hparam_ranges = {"latent_dim": Range(2, integer=True, optional=True), "lam": NONNEGATIVE, "length": COUNT,
                      "hidden": WIDTHS}
     data = "sequences"
 
     def __init__(self, world, latent_dim: int | None = None, lam: float = 1e-2, length: int = 3,
                  hidden: Sequence[int] = (256, 256), likelihood: str = "auto") -> None:
-        k = len(world.factor_names)
-        latent_dim = 2 * k if latent_dim is None else latent_dim
+        groups = [world.group.factors[k] for k in world.factor_names]
+        latent_dim = sum(faithful_dim(g) for g in groups) if latent_dim is None else latent_dim
         super().__init__(world, latent_dim=latent_dim, lam=float(lam), length=length, hidden=list(hidden),
                          likelihood=likelihood)
         if not isinstance(latent_dim, int) or latent_dim < 2:
@@ -89,8 +90,12 @@ class Quessard(Model):
         self.likelihood = check_likelihood(likelihood, self.observation_shape)
         self.encoder = make_encoder(self.observation_shape, latent_dim, hidden)
         self.decoder = make_decoder(latent_dim, self.observation_shape, hidden)
+        # the actions: each generator of each factor, then its inverse
+        self.actions = [(name, step) for name, g in zip(self.factor_names, groups)
+                        for j in range(g.batch_size(g.generators()))
+                        for step in (g.take(g.generators(), [j]), g.inverse(g.take(g.generators(), [j])))]
         bound = math.pi / latent_dim
-        self.theta = nn.Parameter((2 * torch.rand(2 * k, latent_dim * (latent_dim - 1) // 2) - 1) * bound)
+        self.theta = nn.Parameter((2 * torch.rand(len(self.actions), latent_dim * (latent_dim - 1) // 2) - 1) * bound)
         self.data_kwargs = {"length": length, "steps": "generators"}
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -103,15 +108,19 @@ class Quessard(Model):
         return self.decode(self.encode(x))
 
     def action_index(self, g: dict) -> torch.Tensor:
-        """Action id per element: 2i (+1 of factor i), 2i + 1 (−1 of factor i), 2K (identity)."""
-        idx = torch.full_like(g[self.factor_names[0]], 2 * len(self.factor_names)).long()
-        for i, (name, n) in enumerate(zip(self.factor_names, self.factor_sizes)):
-            gi = g[name].long()
-            idx = torch.where(gi == 1, 2 * i, torch.where((gi == n - 1) & (gi != 0), 2 * i + 1, idx))
+        """Action id per element (the index in ``self.actions``; for cyclic factors 2i is +1 of factor i and
+        2i + 1 its −1), ``len(self.actions)`` for the identity; the first matching action wins."""
+        first = g[self.factor_names[0]]
+        idx = torch.full((len(first),), len(self.actions), dtype=torch.long, device=first.device)
+        for a in reversed(range(len(self.actions))):
+            name, step = self.actions[a]
+            group = self.group.factors[name]
+            hit = group.equal(g[name], group.take(step.to(g[name].device), torch.zeros(len(first), dtype=torch.long)))
+            idx = torch.where(hit & ~group.equal(g[name], group.identity(len(first)).to(g[name])), a, idx)
         return idx
 
     def matrices(self) -> torch.Tensor:
-        """ρ(a) for every action plus the identity last, ``(2K + 1, d, d)``."""
+        """ρ(a) for every action plus the identity last, ``(len(actions) + 1, d, d)``."""
         rho = plane_rotations(self.theta, self.latent_dim)
         return torch.cat([rho, torch.eye(self.latent_dim, dtype=rho.dtype, device=rho.device)[None]])
 
@@ -131,8 +140,12 @@ class Quessard(Model):
         return {"loss": recon + self.lam * penalty, "recon": recon, "entanglement": penalty}
 
     @property
-    def latent_rep(self) -> Representation:
+    def latent_rep(self) -> Representation | None:
+        """ρ(g) = Π_i ρ(a_i^±)^{|k_i|} (signed shift k_i) on cyclic factors; ``None`` where a factor is not cyclic
+        (an element of SO(2) or SO(3) is not a finite word in the learned actions)."""
         names, sizes = self.factor_names, self.factor_sizes
+        if not all(isinstance(self.group.factors[k], Cyclic) for k in names):
+            return None
         mats = self.matrices().detach().cpu()
 
         def fn(g: dict, dtype: torch.dtype) -> torch.Tensor:

@@ -128,3 +128,18 @@ def test_is_orthogonal():
     assert G.Dihedral(5).representation("regular").is_orthogonal()
     q = torch.tensor([[2.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
     assert not G.SO2().representation("irrep:1").change_basis(q).is_orthogonal()
+
+
+def test_so3_log_is_accurate_near_pi_and_zero_for_float32_rotations():
+    """The closed form reads θ with atan2 (arccos near π loses √ε: 4e-4 for float32 rotations) and the axis
+    from the symmetric part near π, where the skew part vanishes."""
+    so3 = G.SO3()
+    gen = torch.Generator().manual_seed(2)
+    axis = torch.nn.functional.normalize(torch.randn(40, 3, generator=gen, dtype=torch.float64), dim=1)
+    angle = torch.cat([math.pi - torch.logspace(-7, -1, 20, dtype=torch.float64), torch.logspace(-9, -2, 20, dtype=torch.float64)])
+    w = axis * angle[:, None]
+    r = so3.exp(w).to(torch.float64)
+    torch.testing.assert_close(so3.exp(so3.log(r)).to(torch.float64), r, atol=1e-9, rtol=0)
+    r32 = torch.cat([r.float(), so3.sample(2000, generator=gen)])
+    torch.testing.assert_close(so3.exp(so3.log(r32)), r32, atol=1e-5, rtol=0)
+    assert float(so3.log(r32).norm(dim=1).max()) <= math.pi + 1e-6

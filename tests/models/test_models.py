@@ -143,7 +143,7 @@ def test_equivariant_vae_is_equivariant_by_construction(tmp_path):
 def test_a_world_with_factors_a_model_cannot_handle_fails_at_build():
     from groupdrl.worlds import dihedral_shape, so3_object
 
-    with pytest.raises(ValueError, match=r"world: ForwardVAE handles cyclic factors .* has pose \(Dihedral\(4\)\)"):
+    with pytest.raises(ValueError, match=r"world: ForwardVAE handles factors of the groups Cyclic; .* has pose \(Dihedral\(4\)\)"):
         models.get("forward_vae", dihedral_shape(image_size=16))
     with pytest.raises(ValueError, match=r"world: BetaVAE handles finite factors; .* has rotation \(SO3\(\)\)"):
         models.get("beta_vae", so3_object(image_size=16))

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from groupdrl import models
-from groupdrl.models.base import kl_normal, reconstruction_loss, rotation_representation
+from groupdrl.groups import Cyclic
+from groupdrl.models.base import kl_normal, reconstruction_loss, circle_representation
 from groupdrl.models.hae import LieBlocks
 from groupdrl.models.quessard import plane_rotations
 from groupdrl.testing import assert_homomorphism
@@ -32,15 +33,15 @@ def test_reconstruction_losses():
         reconstruction_loss(x, x, "poisson")
 
 
-def test_rotation_representation_is_a_homomorphism_on_circles():
-    rho = rotation_representation(WORLD.group)
+def test_circle_representation_is_a_homomorphism_on_circles():
+    rho = circle_representation(WORLD.group)
     assert rho.dim == 4 and rho.blocks == {"a": slice(0, 2), "b": slice(2, 4)}
     assert_homomorphism(rho, atol=1e-6)
 
 
 @given(st.integers(0, 5), st.integers(0, 4))
 def test_lie_blocks_block_diagonal_orthogonal_identity(ga, gb):
-    rho = LieBlocks((6, 5), (2, 3))
+    rho = LieBlocks((Cyclic(6), Cyclic(5)), (2, 3))
     g = [torch.tensor([ga, 0]), torch.tensor([gb, 0])]
     with torch.no_grad():
         r = rho(g).double()
@@ -70,7 +71,7 @@ def test_lsbd_latent_on_circles_and_known_rep():
     z = model.encode(WORLD.render(WORLD.all_states())).reshape(-1, 2, 2)
     torch.testing.assert_close(z.norm(dim=-1), torch.ones(z.shape[:2]))
     g = WORLD.group.sample(8, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(model.latent_rep(g, torch.float64), rotation_representation(WORLD.group)(g, torch.float64))
+    torch.testing.assert_close(model.latent_rep(g, torch.float64), circle_representation(WORLD.group)(g, torch.float64))
     # the approximate KL to the uniform circle vanishes at the largest scale t = 2π/e
     assert float(model.kl(torch.full((1, 2), 2 * math.pi / math.e))) == pytest.approx(0.0, abs=1e-6)
 
