@@ -33,7 +33,9 @@ def plane_rotations(theta: torch.Tensor, dim: int) -> torch.Tensor:
 class Quessard(Model):
     """Unit-norm latent z = enc(x)/‖enc(x)‖ and one learned ρ(a) = Π_{i<j} R_ij(θ^a_ij) ∈ SO(d) per action.
 
-    Actions are the generators ±1 of each cyclic factor (2K actions). On a trajectory x_0, a_1, …, a_T, with
+    Actions are each generator of each factor and its inverse (for a cyclic factor ±1: 2K actions on C_N^K;
+    for SO(3) its two topological generators, rotations by 1 rad about x and y, and their inverses), the
+    default latent ⊕ of :func:`~groupdrl.models.base.faithful_dim` per factor. On a trajectory x_0, a_1, …, a_T, with
     the normalisation of the authors' code (``F.binary_cross_entropy``: a mean over the pixels; the entanglement
     penalty averaged over the actions):
 
