@@ -104,12 +104,14 @@ def test_quessard_objective():
 
 
 def test_forward_vae_objective():
-    """Caselles-Dupré et al. 2019: recon(x | z) + β KL(q(z|x) ‖ N(0, I)) + λ ‖A_a z − μ(x')‖², z = μ + σ ε,
-    A_a = I but the learned 2×2 block (B⁺ or B⁻) of the factor the generator a moves."""
+    """Caselles-Dupré et al. 2019 with two rotation planes a factor and the scale-free forward term:
+    recon(x | z) + β KL(q(z|x) ‖ N(0, I)) + λ Σ_planes ‖(A_a z − μ(x'))_plane‖² / s_plane, z = μ + σ ε,
+    A_a = I but the learned block (B⁺ or B⁻) of the factor the generator a moves, s_plane the plane's spread
+    E‖μ(x')_plane − mean‖² over the batch."""
     model, batch = _setup("forward_vae", FLAT, beta=2.5, lam=0.6)
-    with torch.no_grad():  # non-trivial action blocks: rotations by these angles
-        model.angles.copy_(torch.tensor([[0.4, -1.3], [2.2, 0.9]], dtype=torch.float64))
-    plus, minus = _rotation(model.angles)
+    angles = torch.tensor([[[0.4, 1.1], [-1.3, 0.2]], [[2.2, -0.7], [0.9, 1.6]]], dtype=torch.float64)
+    with torch.no_grad():  # non-trivial action blocks: two rotation planes a factor, by these angles
+        model.angles.copy_(angles)
     x, g = batch["x"], batch["g"]
     terms = model.loss(batch, torch.Generator().manual_seed(5))
     mu, logvar = model.encoder(x).chunk(2, dim=1)
@@ -117,16 +119,20 @@ def test_forward_vae_objective():
     z = mu + (0.5 * logvar).exp() * eps
     recon = _bce(model.decoder(z), x).mean()
     kl = (0.5 * (mu**2 + logvar.exp() - logvar - 1).sum(1)).mean()
-    moved = []
+    a = torch.eye(8, dtype=mu.dtype).repeat(len(x), 1, 1)
     for i, (name, size) in enumerate(zip(model.factor_names, model.factor_sizes)):
         up, down = g[name] == 1, g[name] == size - 1
-        block = torch.where(up[:, None, None], plus[i], torch.eye(2, dtype=mu.dtype))
-        moved.append(torch.where(down[:, None, None], minus[i], block))
+        for j in range(2):
+            plus, minus = _rotation(angles[0, i, j]), _rotation(angles[1, i, j])
+            block = torch.where(up[:, None, None], plus, torch.eye(2, dtype=mu.dtype))
+            p = slice(4 * i + 2 * j, 4 * i + 2 * j + 2)
+            a[:, p, p] = torch.where(down[:, None, None], minus, block)
     assert all(bool(((g[k] == 1) | (g[k] == size - 1)).any()) for k, size in zip(model.factor_names, model.factor_sizes))
-    a = torch.zeros(len(x), 4, 4, dtype=mu.dtype)
-    a[:, :2, :2], a[:, 2:, 2:] = moved
     mu_next = model.encoder(batch["x_next"]).chunk(2, dim=1)[0]
-    forward = ((torch.einsum("nij,nj->ni", a, z) - mu_next) ** 2).sum(1).mean()
+    err = ((torch.einsum("nij,nj->ni", a, z) - mu_next) ** 2).reshape(len(x), 4, 2).sum(2)
+    spread = ((mu_next - mu_next.mean(0)) ** 2).reshape(len(x), 4, 2).sum(2).mean(0)
+    assert _mismatch(spread, torch.ones_like(spread))  # dividing by the spreads is visible
+    forward = (err / spread).sum(1).mean()
     _check(terms, {"recon": recon, "kl": kl, "forward": forward},
            {"recon": recon, "kl": 2.5 * kl, "forward": 0.6 * forward})
 

@@ -78,10 +78,10 @@ def test_lsbd_latent_on_circles_and_known_rep():
 
 @pytest.mark.parametrize("orthogonal", [True, False])
 def test_forward_vae_actions_move_only_their_block(orthogonal):
-    model = models.get("forward_vae", WORLD, orthogonal=orthogonal)
+    model = models.get("forward_vae", WORLD, orthogonal=orthogonal, planes=1)
     with torch.no_grad():
         if orthogonal:
-            model.angles.copy_(torch.tensor([[0.3, -1.1], [2.0, 0.7]]))
+            model.angles.copy_(torch.tensor([[0.3, -1.1], [2.0, 0.7]])[..., None])
         else:
             model.matrices.copy_(torch.randn(2, 2, 2, 2, generator=torch.Generator().manual_seed(0)))
         plus, minus = model.blocks()
@@ -94,6 +94,21 @@ def test_forward_vae_actions_move_only_their_block(orthogonal):
     torch.testing.assert_close(a[2, 2:, 2:], minus[1])
     torch.testing.assert_close(a[0, 2:, 2:], eye)
     torch.testing.assert_close(a[2, :2, :2], eye)
+
+
+def test_forward_vae_planes_start_at_the_harmonics_of_the_generator():
+    model = models.get("forward_vae", WORLD, planes=2)  # factors C_6 and C_5
+    plus, minus = model.blocks()
+    assert plus.shape == (2, 4, 4) and model.latent_dim == 8
+    for i, n in enumerate((6, 5)):
+        for j in (1, 2):
+            p = slice(2 * j - 2, 2 * j)
+            angle = 2 * math.pi * j / n
+            rot = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+            torch.testing.assert_close(plus[i, p, p], rot)
+            torch.testing.assert_close(minus[i, p, p], rot.T)
+        assert torch.all(plus[i, :2, 2:] == 0)
+    assert_homomorphism(model.latent_rep, atol=1e-5)  # the harmonics are representations of C_N
 
 
 def test_quessard_action_index():
