@@ -55,7 +55,11 @@ class ForwardVAE(VAE):
       seed 0 (0.007). HAE standardises its code for the same reason.
     - λ = 10: with λ = 1 neither block type passed flatland (leakage 0.022 general, 0.035 rotations).
 
-    Held-out results: ``benchmarks/results/train_quality.md``.
+    Held-out (``benchmarks/results/train_quality.md``, 3 seeds): arrow 12×6 and ``dial`` pass every seed (on
+    ``dial`` the one-plane version failed all three: the hand's few pixels were dropped); flatland n = 16
+    fails every seed on the Cayley relation ρ(15)ρ(s) = ρ(0) (error 0.08–0.14): the code is a circle per
+    plane but unevenly spaced (steps of 0.5–1.3 × 2π/16 on seed 1), the forward term ending at 0.19 (λ × 0.19
+    ≈ 1.9 nats against a reconstruction of 3.8) — too loose a fit for sixteen one-pixel steps at λ = 10.
 
     Parameters
     ----------
