@@ -53,13 +53,15 @@ class ForwardVAE(VAE):
       harmonics without this, the frequency-1 plane shrank away on seed 1 (radius ≤ 0.18) and the
       verifier failed; with both, arrow 8×8 passes seeds 0 and 1 (leakage 0.005 / 0.007) and flatland 8×8
       seed 0 (0.007). HAE standardises its code for the same reason.
-    - λ = 10: with λ = 1 neither block type passed flatland (leakage 0.022 general, 0.035 rotations).
-
-    Held-out (``benchmarks/results/train_quality.md``, 3 seeds): arrow 12×6 and ``dial`` pass every seed (on
-    ``dial`` the one-plane version failed all three: the hand's few pixels were dropped); flatland n = 16
-    fails every seed on the Cayley relation ρ(15)ρ(s) = ρ(0) (error 0.08–0.14): the code is a circle per
-    plane but unevenly spaced (steps of 0.5–1.3 × 2π/16 on seed 1), the forward term ending at 0.19 (λ × 0.19
-    ≈ 1.9 nats against a reconstruction of 3.8) — too loose a fit for sixteen one-pixel steps at λ = 10.
+    - λ = 100. With the paper's absolute forward error λ = 10 was the choice (λ = 1 failed flatland 8×8,
+      leakage 0.022 general, 0.035 rotations; λ = 100 failed it, 0.30, the code shrinking). With the
+      scale-free term λ = 10 passed the tuning worlds, arrow 12×6 and ``dial`` (3 seeds each; ``dial`` had
+      failed every seed with one plane: the hand's few pixels were dropped) but not flatland n = 16 (all
+      three seeds: an unevenly spaced circle, steps of 0.5–1.3 × 2π/16, the Cayley relation ρ(15)ρ(s) = ρ(0)
+      off by 0.08–0.14); λ = 100 passes flatland n = 16 seeds 0 and 1 (leakage 0.005 / 0.003) and the tuning
+      worlds with smaller errors (leakage 0.002–0.007). Since flatland n = 16 was looked at, it counts as a
+      tuning world for this model in ``benchmarks/results/train_quality.md``; arrow 12×6 and ``dial`` stay
+      held out (their rows were re-run with λ = 100).
 
     Parameters
     ----------
@@ -81,7 +83,7 @@ class ForwardVAE(VAE):
     hparam_ranges = {"beta": NONNEGATIVE, "lam": NONNEGATIVE, "planes": COUNT}
     data = "transitions"
 
-    def __init__(self, world, beta: float = 1.0, lam: float = 10.0, orthogonal: bool = True, planes: int = 2,
+    def __init__(self, world, beta: float = 1.0, lam: float = 100.0, orthogonal: bool = True, planes: int = 2,
                  scale_free: bool = True, hidden: Sequence[int] = (256, 256), likelihood: str = "auto") -> None:
         k = len(world.factor_names)
         super().__init__(world, 2 * planes * k, hidden, likelihood, beta=float(beta), lam=float(lam),
