@@ -113,16 +113,16 @@ def _checked_init(cls: type, init):
 def check_factors(world, model: type[Model]) -> None:
     """Refuse, at build time, a world whose factors the model cannot handle.
 
-    A model of still observations needs finite factors (the metrics and some objectives count states); a
-    model that consumes group elements needs factors of the groups it reads (``model.factor_groups``).
+    A model of still observations reads no group element, so it takes any world; a model that consumes
+    group elements needs factors of the groups it reads (``model.factor_groups``).
     """
+    if model.data == "observations":
+        return
     kinds = model.factor_groups
-    bad = [f"{f.name} ({f.group!r})" for f in world.factors
-           if (not f.is_finite if model.data == "observations" else not isinstance(f.group, kinds))]
+    bad = [f"{f.name} ({f.group!r})" for f in world.factors if not isinstance(f.group, kinds)]
     if bad:
-        need = ("finite factors" if model.data == "observations" else
-                "factors of the groups " + ", ".join(k.__name__ for k in kinds))
-        raise ValueError(f"world: {model.__name__} handles {need}; world {world.name!r} has {', '.join(bad)}")
+        raise ValueError(f"world: {model.__name__} handles factors of the groups "
+                         f"{', '.join(k.__name__ for k in kinds)}; world {world.name!r} has {', '.join(bad)}")
 
 
 # ---- observations: encoder / decoder / reconstruction ----------------------------------------------

@@ -82,7 +82,7 @@ class BetaTCVAE(VAE):
         Minibatch weighted or stratified sampling estimate of log q(z).
     dataset_size : int, optional
         N in the estimators; default the number of states of the world (its data are drawn uniformly from
-        the state grid).
+        the state grid); required for a world with continuous factors.
     hidden : sequence of int
         MLP widths (vector worlds only).
     likelihood : {"auto", "bernoulli", "gaussian"}
@@ -105,6 +105,9 @@ class BetaTCVAE(VAE):
             raise ValueError(f"dataset_size: expected a positive int or None, got {dataset_size!r}")
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.estimator = estimator
+        if dataset_size is None and self.factor_sizes is None:
+            raise ValueError(f"dataset_size: world {world.name!r} has continuous factors, so it has no number of "
+                             "states; give the size of the data the minibatch estimators should assume")
         self.dataset_size = dataset_size or math.prod(self.factor_sizes)
 
     def loss(self, batch: dict, generator: torch.Generator | None = None,

@@ -145,7 +145,10 @@ def test_a_world_with_factors_a_model_cannot_handle_fails_at_build():
 
     with pytest.raises(ValueError, match=r"world: ForwardVAE handles factors of the groups Cyclic; .* has pose \(Dihedral\(4\)\)"):
         models.get("forward_vae", dihedral_shape(image_size=16))
-    with pytest.raises(ValueError, match=r"world: BetaVAE handles finite factors; .* has rotation \(SO3\(\)\)"):
-        models.get("beta_vae", so3_object(image_size=16))
-    model = models.get("beta_vae", dihedral_shape(image_size=16))  # observations only: any finite world
+    model = models.get("beta_vae", dihedral_shape(image_size=16))  # observations only: any world
     assert model.factor_sizes == (8, 8)
+    continuous = so3_object(image_size=16)
+    assert models.get("beta_vae", continuous).factor_sizes is None
+    with pytest.raises(ValueError, match="dataset_size: world 'so3_object' has continuous factors"):
+        models.get("beta_tcvae", continuous)
+    assert models.get("beta_tcvae", continuous, dataset_size=10**6).dataset_size == 10**6
