@@ -46,11 +46,45 @@ def disentangling_loss(z: torch.Tensor, z_hat: torch.Tensor, z_hat_c: torch.Tens
     return F.cross_entropy(d, c) + F.cross_entropy(e, c)
 
 
-class Denoiser(nn.Module):
-    """(x_t, t, condition) ↦ a tensor shaped like x_t: the DDPM's ε_θ or the gradient field G_ψ.
+class Trunk(nn.Module):
+    """The DDPM's contracting half, x_t, t ↦ features; shared by ε_θ and the gradient field (PDAE's ShiftUNet).
 
-    Vectors: an MLP on [x_t, emb(t), cond]. Images: 3×3 convolutions at full resolution with dilations
-    1, 2, 4, 8 (receptive field 31 px), [emb(t), cond] added as a per-channel bias after the first one.
+    Images: a 3×3 convolution at full resolution, then two stride-2 ones (width, width, 2·width channels),
+    emb(t) added as a per-channel bias after each, ReLU between. Vectors: [x_t, Linear([x_t, emb(t)]) + ReLU].
+    """
+
+    def __init__(self, shape: Sequence[int], hidden: Sequence[int], width: int, time_dim: int = 32) -> None:
+        super().__init__()
+        self.time_dim, self.image = time_dim, is_image(shape)
+        if self.image:
+            c = shape[0]
+            self.convs = nn.ModuleList([nn.Conv2d(c, width, 3, padding=1), nn.Conv2d(width, width, 3, 2, 1),
+                                        nn.Conv2d(width, 2 * width, 3, 2, 1)])
+            self.biases = nn.ModuleList([nn.Linear(time_dim, w) for w in (width, width, 2 * width)])
+        else:
+            self.mlp = nn.Linear(shape[0] + time_dim, hidden[0])
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> list[torch.Tensor]:
+        emb = time_features(t, self.time_dim)
+        if not self.image:
+            return [x, F.relu(self.mlp(torch.cat([x, emb], 1)))]
+        feats, h = [], x
+        for i, (conv, bias) in enumerate(zip(self.convs, self.biases)):
+            h = conv(F.relu(h) if i else h) + bias(emb)[:, :, None, None]
+            feats.append(h)
+        return feats
+
+
+class Head(nn.Module):
+    """The expanding half, (features, t, condition) ↦ a tensor shaped like x_t: ε_θ, or the gradient field
+    G_ψ reading the frozen DDPM's features (PDAE: a second decoder on the pretrained U-Net's encoder).
+
+    Images: a 3×3 convolution at the coarsest level, then twice: nearest ×2 upsampling, concatenation with
+    the trunk's feature of that size, a 3×3 convolution; then a 3×3 convolution to the channels of x_t. After
+    each inner convolution, adaptive group normalisation (Dhariwal & Nichol 2021, as in PDAE and DisDiff):
+    h ↦ (1 + s) GroupNorm(h) + b with (s, b) linear in [emb(t), condition]. Vectors: an MLP on
+    [x_t, features, emb(t), condition]. The last layer starts at zero (PDAE's and DisDiff's ``zero_module``):
+    the field starts as no correction, so stage 2 starts from the DDPM's own loss.
     """
 
     def __init__(self, shape: Sequence[int], cond_dim: int, hidden: Sequence[int], width: int,
@@ -59,23 +93,50 @@ class Denoiser(nn.Module):
         self.time_dim, self.image = time_dim, is_image(shape)
         emb = time_dim + cond_dim
         if self.image:
-            c = shape[0]
-            self.inp = nn.Conv2d(c, width, 3, padding=1)
-            self.bias = nn.Linear(emb, width)
-            layers: list[nn.Module] = []
-            for dil in (2, 4, 8):
-                layers += [nn.ReLU(), nn.Conv2d(width, width, 3, padding=dil, dilation=dil)]
-            self.body = nn.Sequential(*layers, nn.ReLU(), nn.Conv2d(width, c, 3, padding=1))
+            widths = (2 * width, width, width)
+            self.convs = nn.ModuleList([nn.Conv2d(2 * width, 2 * width, 3, padding=1),
+                                        nn.Conv2d(3 * width, width, 3, padding=1),
+                                        nn.Conv2d(2 * width, width, 3, padding=1)])
+            self.norms = nn.ModuleList([nn.GroupNorm(math.gcd(8, w), w) for w in widths])
+            self.mods = nn.ModuleList([nn.Linear(emb, 2 * w) for w in widths])
+            self.out = nn.Conv2d(width, shape[0], 3, padding=1)
         else:
-            self.mlp = MLP(shape[0] + emb, tuple(hidden), shape[0])
+            self.mlp = MLP(shape[0] + hidden[0] + emb, tuple(hidden[1:]), shape[0])
+        nn.init.zeros_(self.last_layer.weight)
+        nn.init.zeros_(self.last_layer.bias)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        h = time_features(t, self.time_dim)
+    @property
+    def last_layer(self) -> nn.Module:
+        """The output layer (the MLP's last linear map for vectors; not a second registration of it, which
+        ``torch.func.functional_call`` would leave swapped for a detached copy)."""
+        return self.out if self.image else self.mlp.net[-1]
+
+    def forward(self, feats: Sequence[torch.Tensor], t: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        emb = time_features(t, self.time_dim)
         if cond is not None:
-            h = torch.cat([h, cond], 1)
-        if self.image:
-            return self.body(self.inp(x) + self.bias(h)[:, :, None, None])
-        return self.mlp(torch.cat([x, h], 1))
+            emb = torch.cat([emb, cond], 1)
+        if not self.image:
+            return self.mlp(torch.cat([*feats, emb], 1))
+        h = F.relu(feats[-1])
+        for i, (conv, norm, mod) in enumerate(zip(self.convs, self.norms, self.mods)):
+            if i:
+                skip = feats[-1 - i]
+                h = torch.cat([F.interpolate(h, size=skip.shape[-2:]), skip], 1)
+            scale, shift = mod(emb)[:, :, None, None].chunk(2, 1)
+            h = F.relu((1 + scale) * norm(conv(h)) + shift)
+        return self.out(h)
+
+
+class Denoiser(nn.Module):
+    """ε_θ(x_t, t) = Head(Trunk(x_t, t), t): the DDPM, a small U-Net (images) or MLP (vectors)."""
+
+    def __init__(self, shape: Sequence[int], hidden: Sequence[int], width: int) -> None:
+        super().__init__()
+        self.trunk = Trunk(shape, hidden, width)
+        self.head = Head(shape, 0, hidden, width)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(x, t), t)
 
 
 class DisDiff(Model):
@@ -148,9 +209,9 @@ class DisDiff(Model):
         dtype = torch.get_default_dtype()
         self.register_buffer("alphas", (1 - betas).to(dtype), persistent=False)
         self.register_buffer("alphas_bar", torch.cumprod(1 - betas, 0).to(dtype), persistent=False)
-        self.ddpm = Denoiser(self.observation_shape, 0, hidden, width)
+        self.ddpm = Denoiser(self.observation_shape, hidden, width)
         self.encoder = make_encoder(self.observation_shape, n_units * unit_dim, hidden)
-        self.field = Denoiser(self.observation_shape, n_units * unit_dim, hidden, width)
+        self.field = Head(self.observation_shape, n_units * unit_dim, hidden, width)
 
     def pretraining(self, step: int | None) -> bool:
         """Whether training step ``step`` is a stage-1 (DDPM) step (``None``: no)."""
@@ -189,12 +250,13 @@ class DisDiff(Model):
         if self.pretraining(step):
             ddpm = F.mse_loss(self.ddpm(x_t, t), eps)
             return {"loss": ddpm, "ddpm": ddpm}
-        eps_theta = frozen_call(self.ddpm, x_t, t)
+        feats = frozen_call(self.ddpm.trunk, x_t, t)
+        eps_theta = frozen_call(self.ddpm.head, feats, t)
         z = self.encoder(x0)
         # G_ψ(x_t, z_c, t) for every unit c in one pass: z masked to unit c
         mask = torch.eye(self.n_units, device=dev, dtype=z.dtype).repeat_interleave(self.unit_dim, 1)
         cond = (z[None] * mask[:, None]).reshape(self.n_units * n, -1)
-        fields = self.field(x_t.repeat(self.n_units, *([1] * (x0.dim() - 1))), t.repeat(self.n_units), cond)
+        fields = self.field([f.repeat(self.n_units, *([1] * (f.dim() - 1))) for f in feats], t.repeat(self.n_units), cond)
         fields = fields.reshape(self.n_units, *x0.shape)
         k_t = -torch.sqrt(alpha * (1 - a_bar))
         recon = (eps - (eps_theta + k_t * fields.sum(0))).abs().mean()

@@ -422,8 +422,25 @@ def test_disentangling_loss_known_values():
     assert math.isclose(float(bad), 2 * math.log(2 + math.exp(10)), rel_tol=1e-9)
 
 
+def test_disdiff_field_starts_at_zero():
+    """PDAE's zero-initialised last layer: before training, stage 2's ε estimate is the DDPM's own."""
+    m = build("disdiff", pretrain_steps=0)
+    x = batch()["x"]
+    feats = m.ddpm.trunk(x, torch.arange(len(x)))
+    assert m.field(feats, torch.arange(len(x)), torch.randn(len(x), 4, generator=gen())).abs().max() == 0
+    out = m.loss({"x": x}, gen(), step=0)
+    g = gen()  # the loss's draws: t, then ε
+    t = torch.randint(100, (len(x),), generator=g)
+    eps = torch.randn(x.shape, generator=g)
+    a_bar = m.alphas_bar[t][:, None]
+    eps_theta = m.ddpm(a_bar.sqrt() * x + (1 - a_bar).sqrt() * eps, t)
+    torch.testing.assert_close(out["recon"], (eps - eps_theta).abs().mean())
+
+
 def test_disdiff_stages_train_their_own_parameters():
     m = build("disdiff", pretrain_steps=2)
+    for head in (m.ddpm.head, m.field):  # from zero only the last layer would get a gradient
+        torch.nn.init.normal_(head.last_layer.weight, std=0.5)
     ddpm = {id(p) for p in m.ddpm.parameters()}
     for step in range(3):
         m.zero_grad(set_to_none=True)

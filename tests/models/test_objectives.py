@@ -349,7 +349,9 @@ def test_infogan_objective(r1):
 # ---- DisDiff (Yang et al. 2023) ---------------------------------------------------------------------------------
 
 def _disdiff():
-    return build("disdiff", n_units=3, unit_dim=2, lambda_d=0.37, pretrain_steps=5, timesteps=50, width=4)
+    m = build("disdiff", n_units=3, unit_dim=2, lambda_d=0.37, pretrain_steps=5, timesteps=50, width=4)
+    torch.nn.init.normal_(m.field.last_layer.weight, std=0.5)  # the field starts at 0; a trained one does not
+    return m
 
 
 def _diffusion(m, x, g):
@@ -393,7 +395,8 @@ def test_disdiff_objective():
         keep[k] = 1
         return (units * keep).reshape(len(x), 6)
 
-    fields = torch.stack([m.field(x_t, t, only(k)) for k in range(3)])  # (3, n, d)
+    feats = [f.detach() for f in m.ddpm.trunk(x_t, t)]  # the frozen DDPM's features, read by the field
+    fields = torch.stack([m.field(feats, t, only(k)) for k in range(3)])  # (3, n, d)
     k_t = -(a * (1 - a_bar)).sqrt()
     l_r = (eps - (eps_theta + k_t * fields.sum(0))).abs().mean()
     frozen = {k: v.detach() for k, v in m.encoder.named_parameters()}
