@@ -151,13 +151,22 @@ class DisDiff(Model):
 
     with k_t = −√(α_t (1 − ᾱ_t)) (the mean shift of PDAE, Zhang et al. 2022, with Σ_θ = β_t I) and L_d
     from :func:`disentangling_loss` for one random factor c per sample. G_ψ(·, z_c, ·) is one network that
-    reads z with every unit but c set to 0; the frozen copy E' is E with detached parameters. Each stage's
+    reads z with every unit but c set to 0; as in PDAE's and DisDiff's code it is a second decoder
+    (:class:`Head`) on the frozen DDPM's contracting half (:class:`Trunk`), conditioned by adaptive group
+    normalisation and started at zero. The frozen copy E' is E with detached parameters. Each stage's
     loss reaches only its own parameters (the others get no gradient and Adam leaves them alone); the stage is
     a function of the training step passed to ``loss`` (``None``: stage 2). Under
     DistributedDataParallel this needs ``find_unused_parameters=True``.
 
     ``encode(x)`` = [z_1, …, z_N], ``(n, N · unit_dim)``; :meth:`pca_encoder` gives the paper's evaluation
     code, each unit reduced to its first principal component, ``(n, N)``.
+
+    **At a CPU budget its code is not informative** (measured by ``benchmarks/disdiff_signal.py``, results
+    in ``benchmarks/results/disdiff_signal.md``): E learns only through L_r, and a code can lower L_r only
+    by the gap between the best unconditional ε estimate and the true ε. On 16 px flatland that gap is
+    small and confined to t ≈ 200–600 (≤ 0.013 per pixel), while the DDPM's own error is larger; the field
+    fits that error first. After 8000 steps (2000 DDPM, width 32, 17 min on one thread) the code is no
+    more informative than the untrained encoder's (MIG 0.011 vs 0.012, DCI-D 0.23 vs 0.46).
 
     Parameters
     ----------
