@@ -186,7 +186,8 @@ class DisDiff(Model):
     width : int
         Channels of the convolutional denoisers (image worlds).
     hidden : sequence of int
-        Widths of the MLP encoder and denoisers (vector worlds).
+        Widths of the MLP encoder (vector worlds); the denoisers' trunk is one layer of ``hidden[0]``, their
+        heads MLPs through ``hidden[1:]``.
     """
 
     name = "disdiff"
