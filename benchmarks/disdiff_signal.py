@@ -56,7 +56,6 @@ def per_t(m, images: torch.Tensor, repeats: int = 4) -> list[dict]:
     g = torch.Generator().manual_seed(0)
     x0 = images.repeat(repeats, 1, 1, 1)
     n = len(x0)
-    mask = torch.eye(m.n_units).repeat_interleave(m.unit_dim, 1)
     rows = []
     for step in TIMESTEPS:
         t = torch.full((n,), step)
@@ -68,9 +67,7 @@ def per_t(m, images: torch.Tensor, repeats: int = 4) -> list[dict]:
         k_t = -(alpha * (1 - a_bar)).sqrt()
 
         def corrected(z):
-            cond = (z[None] * mask[:, None]).reshape(m.n_units * n, -1)
-            fields = m.field([f.repeat(m.n_units, 1, 1, 1) for f in feats], t.repeat(m.n_units), cond)
-            return eps_theta + k_t * fields.reshape(m.n_units, *x0.shape).sum(0)
+            return eps_theta + k_t * m.unit_fields(feats, t, z).sum(0)
 
         z = m.encoder(x0)
         log_w = -((x_t[:, None] - a_bar.sqrt() * images[None]) ** 2).flatten(2).sum(2) / (2 * (1 - a_bar))

@@ -232,6 +232,15 @@ class DisDiff(Model):
         """[z_1, …, z_N] = E(x), ``(n, n_units · unit_dim)``."""
         return self.encoder(x)
 
+    def unit_fields(self, feats: Sequence[torch.Tensor], t: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """G_ψ(x_t, z_c, t) for every unit c in one pass (z masked to unit c), ``(n_units, n, *x.shape[1:])``;
+        ``feats`` = the DDPM trunk's features of x_t."""
+        n = len(z)
+        mask = torch.eye(self.n_units, device=z.device, dtype=z.dtype).repeat_interleave(self.unit_dim, 1)
+        cond = (z[None] * mask[:, None]).reshape(self.n_units * n, -1)
+        fields = self.field([f.repeat(self.n_units, *([1] * (f.dim() - 1))) for f in feats], t.repeat(self.n_units), cond)
+        return fields.reshape(self.n_units, n, *fields.shape[1:])
+
     @torch.no_grad()
     def pca_encoder(self, x_reference: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
         """An encoder ``x ↦ (n, n_units)``: each unit projected on its first principal component, the
@@ -263,11 +272,7 @@ class DisDiff(Model):
         feats = frozen_call(self.ddpm.trunk, x_t, t)
         eps_theta = frozen_call(self.ddpm.head, feats, t)
         z = self.encoder(x0)
-        # G_ψ(x_t, z_c, t) for every unit c in one pass: z masked to unit c
-        mask = torch.eye(self.n_units, device=dev, dtype=z.dtype).repeat_interleave(self.unit_dim, 1)
-        cond = (z[None] * mask[:, None]).reshape(self.n_units * n, -1)
-        fields = self.field([f.repeat(self.n_units, *([1] * (f.dim() - 1))) for f in feats], t.repeat(self.n_units), cond)
-        fields = fields.reshape(self.n_units, *x0.shape)
+        fields = self.unit_fields(feats, t, z)
         k_t = -torch.sqrt(alpha * (1 - a_bar))
         recon = (eps - (eps_theta + k_t * fields.sum(0))).abs().mean()
         c = torch.randint(self.n_units, (n,), generator=generator, device=dev)
